@@ -1,0 +1,261 @@
+//! Command-line definitions (clap) and nothing else.
+//!
+//! This is the single source of `--help`, the man pages in `man/` and the shell completions, so
+//! every argument's first doc line is its short help and each command's long help ends with
+//! examples and an "Exit status" paragraph.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::pki::KeyType;
+use crate::pki::validity::parse_days;
+
+/// Provision TLS certificates and secrets for InfluxDB, Telegraf and Prometheus, and prove they work.
+///
+/// certtool replaces the page of `openssl req`, `chmod 600` and hand-edited configs with one safe,
+/// scriptable command per step. Files are written atomically with their final modes (certificates
+/// 0644, private keys 0600) whatever the umask, existing files are never replaced without --force,
+/// and symlinks at output paths are refused.
+#[derive(Debug, Parser)]
+#[command(
+    name = "certtool",
+    version,
+    propagate_version = true,
+    after_long_help = TOP_HELP,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Print one JSON object on stdout instead of text (never contains secret material)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const TOP_HELP: &str = "\
+Examples:
+  certtool selfsigned --host influx.example.com --host 127.0.0.1 --days 365
+  certtool inspect influx.example.com.crt --key influx.example.com.key
+  certtool perms --fix --owner influxdb:influxdb /etc/ssl/influxdb/*
+
+Exit status:
+  0  success; every check passed
+  1  a check said no (expired, mismatched key, wrong permissions, handshake failed)
+  2  usage error, bad input or I/O error (nothing half-written is left behind)";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Selfsigned(SelfsignedArgs),
+    Inspect(InspectArgs),
+    Perms(PermsArgs),
+    Completions(CompletionsArgs),
+}
+
+/// Create a private key and a self-signed server certificate for one or more hosts.
+///
+/// Every --host becomes a subjectAltName (DNS name, wildcard or IP address); the first is also
+/// the subject CN. The certificate is valid from five minutes ago (for clock skew) for --days
+/// days, says CA:FALSE with keyUsage digitalSignature and extendedKeyUsage serverAuth, so that
+/// OpenSSL, rustls, Go (influx, Telegraf, Prometheus) and Python all accept it as its own trust
+/// anchor. Writes DIR/BASE.crt (0644) and DIR/BASE.key (0600, PKCS#8 PEM), all or nothing.
+#[derive(Debug, Args)]
+#[command(after_long_help = SELFSIGNED_HELP)]
+pub struct SelfsignedArgs {
+    /// DNS name, wildcard (*.example.com) or IP address the certificate covers; repeatable
+    #[arg(
+        long = "host",
+        value_name = "NAME|IP",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub hosts: Vec<String>,
+
+    #[command(flatten)]
+    pub validity: ValidityArgs,
+
+    /// Key type
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Also write key and certificate together in one PEM file (mode 0600), the single-file form
+    /// InfluxDB accepts when https-private-key is left empty
+    #[arg(long, value_name = "PATH")]
+    pub bundle: Option<PathBuf>,
+
+    /// Write only the --bundle file, not separate .crt and .key files
+    #[arg(long, requires = "bundle", conflicts_with_all = ["cert_out", "key_out"])]
+    pub bundle_only: bool,
+}
+
+const SELFSIGNED_HELP: &str = "\
+Examples:
+  certtool selfsigned --host localhost --host 127.0.0.1 --host ::1
+  certtool selfsigned --host influx.example.com --days 825 --out-dir /etc/ssl/influxdb \\
+      --owner influxdb:influxdb
+  certtool selfsigned --host '*.example.com' --key-type rsa-2048 --json
+  certtool selfsigned --host old.test --not-before 2020-01-01 --not-after 2020-02-01
+
+Exit status:
+  0  the files were written
+  2  usage error, bad input, an existing file without --force, or an I/O error; nothing is written";
+
+/// When a certificate is valid.
+#[derive(Debug, Args)]
+pub struct ValidityArgs {
+    /// Days of validity, counted from notBefore [default: 365; at most 36500]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse_days,
+        conflicts_with = "not_after",
+        allow_negative_numbers = true
+    )]
+    pub days: Option<u32>,
+
+    /// Expiry as an RFC 3339 date or time (2027-01-31 or 2027-01-31T12:00:00Z), instead of --days
+    #[arg(long, value_name = "DATE")]
+    pub not_after: Option<String>,
+
+    /// Start of validity as an RFC 3339 date or time [default: five minutes ago]
+    #[arg(long, value_name = "DATE")]
+    pub not_before: Option<String>,
+}
+
+/// Where a certificate and key are written.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Directory for the files; created (0755) if missing
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+
+    /// Base file name [default: the first host, with a leading * written as _wildcard]
+    #[arg(long, value_name = "BASE")]
+    pub name: Option<String>,
+
+    /// Certificate path, instead of DIR/BASE.crt
+    #[arg(long, value_name = "PATH")]
+    pub cert_out: Option<PathBuf>,
+
+    /// Private key path, instead of DIR/BASE.key
+    #[arg(long, value_name = "PATH")]
+    pub key_out: Option<PathBuf>,
+
+    /// Owner of the written files (needs root), e.g. influxdb:influxdb; checked before writing
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    /// Replace existing files (never symbolic links)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Show what a certificate, chain or private key file holds.
+///
+/// For each certificate: subject, issuer, SANs, serial, validity and days left, key algorithm and
+/// size, signature algorithm, whether it is a CA and self-signed, and its SHA-256 fingerprint. For
+/// a private key: its type. With --key (or a file holding both), whether key and certificate
+/// match. Reads PEM (any mix of blocks) and DER certificates.
+#[derive(Debug, Args)]
+#[command(after_long_help = INSPECT_HELP)]
+pub struct InspectArgs {
+    /// Certificate, chain, key or bundle file (PEM or DER)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Private key to check against the (first) certificate in FILE
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: Option<PathBuf>,
+}
+
+const INSPECT_HELP: &str = "\
+Examples:
+  certtool inspect /etc/ssl/influxdb/influxdb.crt
+  certtool inspect influxdb.crt --key influxdb.key && echo 'key matches'
+  certtool inspect bundle.pem --json | jq .certificates[0].not_after
+
+Exit status:
+  0  the file was read (an expired certificate is reported, not an error: use `check` for that)
+  1  the private key does not match the certificate
+  2  missing file, directory, garbage or truncated PEM, or an unsupported block";
+
+/// Check, and with --fix correct, the modes and owners of certificate, key and secret files.
+///
+/// Each file is classified by its content: a private key (or a bundle holding one) or a secret
+/// must be 0600 (0400 is accepted), a certificate 0644. Files of unknown content are reported and
+/// left alone. A key in a world-writable directory (without the sticky bit) is flagged: anyone
+/// could replace it; certtool does not change directory modes. Symbolic links are not followed.
+/// A directory argument checks the files directly inside it.
+#[derive(Debug, Args)]
+#[command(after_long_help = PERMS_HELP)]
+pub struct PermsArgs {
+    /// Files (or directories of files) to check
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Correct wrong modes (and owners, with --owner) instead of only reporting them
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Owner every file must have, e.g. influxdb:influxdb
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+}
+
+const PERMS_HELP: &str = "\
+Examples:
+  certtool perms /etc/ssl/influxdb
+  certtool perms --fix --owner influxdb:influxdb /etc/ssl/influxdb/influxdb.key
+
+Exit status:
+  0  every file is as it should be (after fixing, with --fix)
+  1  something is wrong (without --fix), or could not be fixed
+  2  usage error, or a path that cannot be read";
+
+/// Print a shell completion script.
+#[derive(Debug, Args)]
+#[command(after_long_help = COMPLETIONS_HELP)]
+pub struct CompletionsArgs {
+    /// Shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  certtool completions bash > /etc/bash_completion.d/certtool
+  certtool completions zsh > \"${fpath[1]}/_certtool\"
+  certtool completions fish > ~/.config/fish/completions/certtool.fish
+
+Exit status:
+  0  the script was printed
+  2  usage error";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_documents_its_exit_status() {
+        let cli = Cli::command();
+        assert!(TOP_HELP.contains("Exit status:"));
+        for sub in cli.get_subcommands() {
+            let help = sub
+                .get_after_long_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            assert!(help.contains("Exit status:"), "{}", sub.get_name());
+            assert!(help.contains("Examples:"), "{}", sub.get_name());
+        }
+    }
+}

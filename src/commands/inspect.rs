@@ -1,0 +1,131 @@
+//! `certtool inspect`: what a certificate, chain, key or bundle file holds, and whether a key
+//! matches its certificate.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cli::InspectArgs;
+use crate::error::ExitStatus;
+use crate::files;
+use crate::output::Output;
+use crate::pki::keys::PrivateKeyInfo;
+use crate::pki::parse::{CertInfo, FileContents, Status, describe_file};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    file: &'a Path,
+    certificates: &'a [CertInfo],
+    private_keys: &'a [PrivateKeyInfo],
+    key_file: Option<&'a PathBuf>,
+    /// Whether the private key (from --key, or from the file itself) matches the first
+    /// certificate; absent when there is nothing to compare.
+    key_matches: Option<bool>,
+}
+
+/// Run `certtool inspect`.
+pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let contents = read_and_describe(&args.file, now)?;
+    let key = match &args.key {
+        Some(path) => Some(read_key(path, now)?),
+        None => contents.private_keys.first().cloned(),
+    };
+    let key_matches = match (contents.certificates.first(), &key) {
+        (Some(cert), Some(key)) => Some(cert.matches_key(key)),
+        (None, Some(_)) if args.key.is_some() => bail!(
+            "'{}' holds no certificate to compare the key with",
+            args.file.display()
+        ),
+        _ => None,
+    };
+    if out.json() {
+        out.json_value(&Report {
+            file: &args.file,
+            certificates: &contents.certificates,
+            private_keys: &contents.private_keys,
+            key_file: args.key.as_ref(),
+            key_matches,
+        })?;
+    } else {
+        out.data(&render_text(&args.file, &contents, key_matches))?;
+    }
+    Ok(ExitStatus::from_ok(key_matches != Some(false)))
+}
+
+fn read_and_describe(path: &Path, now: OffsetDateTime) -> Result<FileContents> {
+    let bytes = files::read_input(path)?;
+    describe_file(&bytes, now).with_context(|| format!("cannot inspect '{}'", path.display()))
+}
+
+fn read_key(path: &Path, now: OffsetDateTime) -> Result<PrivateKeyInfo> {
+    let contents = read_and_describe(path, now)?;
+    contents
+        .private_keys
+        .into_iter()
+        .next()
+        .with_context(|| format!("'{}' holds no private key", path.display()))
+}
+
+fn render_text(path: &Path, contents: &FileContents, key_matches: Option<bool>) -> String {
+    let mut text = String::new();
+    let total = contents.certificates.len();
+    for (i, cert) in contents.certificates.iter().enumerate() {
+        let _ = writeln!(text, "{}: certificate {} of {total}", path.display(), i + 1);
+        render_cert(&mut text, cert);
+    }
+    for key in &contents.private_keys {
+        let _ = writeln!(
+            text,
+            "{}: private key: {} ({} bits, {})",
+            path.display(),
+            key.algorithm,
+            key.bits,
+            key.format
+        );
+    }
+    match key_matches {
+        Some(true) => text.push_str("key matches certificate: yes\n"),
+        Some(false) => {
+            text.push_str(
+                "key matches certificate: NO (the private key belongs to another certificate)\n",
+            );
+        }
+        None => {}
+    }
+    text
+}
+
+fn render_cert(text: &mut String, cert: &CertInfo) {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let when = match cert.status {
+        Status::Valid => format!("{} days left", cert.days_left),
+        Status::Expired => format!("EXPIRED {} days ago", -cert.days_left),
+        Status::NotYetValid => "NOT YET VALID".to_owned(),
+    };
+    let sans = if cert.sans.is_empty() {
+        "(none)".to_owned()
+    } else {
+        cert.sans.join(", ")
+    };
+    let _ = write!(
+        text,
+        "  subject:     {}\n  issuer:      {}\n  SANs:        {sans}\n  serial:      {}\n  \
+         not before:  {}\n  not after:   {} ({when})\n  key:         {} ({} bits)\n  \
+         signature:   {}\n  CA:          {}\n  self-signed: {}\n  sha256:      {}\n",
+        cert.subject,
+        cert.issuer,
+        cert.serial,
+        cert.not_before,
+        cert.not_after,
+        cert.key_algorithm,
+        cert.key_bits,
+        cert.signature_algorithm,
+        yes_no(cert.is_ca),
+        yes_no(cert.self_signed),
+        cert.sha256_fingerprint,
+    );
+}

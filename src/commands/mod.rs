@@ -1,0 +1,150 @@
+//! One module per subcommand, each with `run(args, out) -> Result<ExitStatus>`, plus the few
+//! helpers several commands share (output paths, owner, the "what was written" summary).
+
+pub mod completions;
+pub mod inspect;
+pub mod perms;
+pub mod selfsigned;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, OutputArgs};
+use crate::error::{Error, ExitStatus};
+use crate::files::{self, Owner, Written};
+use crate::output::{Output, mode_string};
+use crate::pki::Host;
+
+/// Run the parsed command line.
+pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
+    match &cli.command {
+        Command::Selfsigned(args) => selfsigned::run(args, out),
+        Command::Inspect(args) => inspect::run(args, out),
+        Command::Perms(args) => perms::run(args, out),
+        Command::Completions(args) => completions::run(args, out),
+    }
+}
+
+/// Where a certificate and its key go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl OutputPaths {
+    /// `--cert-out`/`--key-out` if given, else `DIR/BASE.crt` and `DIR/BASE.key` where BASE is
+    /// `--name` or derived from the first host.
+    pub fn resolve(args: &OutputArgs, hosts: &[Host]) -> Result<OutputPaths> {
+        let base = match &args.name {
+            Some(name) => validate_base_name(name)?,
+            None => hosts.first().map(Host::file_base).unwrap_or_default(),
+        };
+        Ok(OutputPaths {
+            cert: args
+                .cert_out
+                .clone()
+                .unwrap_or_else(|| args.out_dir.join(format!("{base}.crt"))),
+            key: args
+                .key_out
+                .clone()
+                .unwrap_or_else(|| args.out_dir.join(format!("{base}.key"))),
+        })
+    }
+}
+
+fn validate_base_name(name: &str) -> Result<String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return Err(Error::invalid(
+            format!(
+                "--name '{}' is not a file name",
+                crate::output::sanitize(name)
+            ),
+            "give a plain base name such as influxdb; use --out-dir for the directory",
+        )
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
+/// Resolve `--owner` before anything is written, so an unknown user fails early.
+pub fn resolve_owner(spec: Option<&str>) -> Result<Option<Owner>> {
+    spec.map(Owner::parse).transpose()
+}
+
+/// The mkcert-style lines naming each written file with its mode (and owner).
+#[must_use]
+pub fn describe_written(written: &[Written], owner: Option<Owner>) -> String {
+    let owner_note = owner.map_or_else(String::new, |o| {
+        let user = o.uid.map(|u| files::user_name(u.as_raw()));
+        let group = o.gid.map(|g| files::group_name(g.as_raw()));
+        match (user, group) {
+            (Some(u), Some(g)) => format!(", {u}:{g}"),
+            (Some(u), None) => format!(", {u}"),
+            (None, Some(g)) => format!(", :{g}"),
+            (None, None) => String::new(),
+        }
+    });
+    let mut text = String::new();
+    for w in written {
+        let label = match w.kind {
+            files::FileKind::Certificate => "certificate",
+            files::FileKind::Bundle => "key + cert",
+            files::FileKind::PrivateKey => "private key",
+            files::FileKind::Secret => "secret",
+        };
+        let replaced = if w.replaced { ", replaced" } else { "" };
+        let _ = writeln!(
+            text,
+            "  {label:<12} {} ({}{owner_note}{replaced})",
+            w.path.display(),
+            mode_string(w.mode)
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(name: Option<&str>) -> OutputArgs {
+        OutputArgs {
+            out_dir: PathBuf::from("/etc/ssl"),
+            name: name.map(str::to_owned),
+            cert_out: None,
+            key_out: None,
+            owner: None,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn default_paths_come_from_the_first_host() {
+        let hosts = [Host::parse("*.example.com").unwrap()];
+        let paths = OutputPaths::resolve(&args(None), &hosts).unwrap();
+        assert_eq!(
+            paths.cert,
+            PathBuf::from("/etc/ssl/_wildcard.example.com.crt")
+        );
+        assert_eq!(
+            paths.key,
+            PathBuf::from("/etc/ssl/_wildcard.example.com.key")
+        );
+        let paths = OutputPaths::resolve(&args(Some("influxdb")), &hosts).unwrap();
+        assert_eq!(paths.key, PathBuf::from("/etc/ssl/influxdb.key"));
+    }
+
+    #[test]
+    fn base_names_with_slashes_are_refused() {
+        let hosts = [Host::parse("a.example").unwrap()];
+        for bad in ["", ".", "..", "a/b"] {
+            assert!(
+                OutputPaths::resolve(&args(Some(bad)), &hosts).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `certtool selfsigned`: a new key and a self-signed server certificate.
+//!
+//! Parse → validate → act: the flags become a [`Plan`] (hosts, validity, paths, owner) and every
+//! output path is checked before a key is generated, so a refused run leaves nothing behind.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde::Serialize;
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::{OutputPaths, describe_written, resolve_owner};
+use crate::cli::SelfsignedArgs;
+use crate::error::ExitStatus;
+use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
+use crate::output::{Output, colon_hex};
+use crate::pki::cert::{self, Issued, LeafSpec};
+use crate::pki::names::{Host, parse_hosts};
+use crate::pki::validity::{Validity, format_time};
+
+/// Default validity of a self-signed certificate, in days.
+pub const DEFAULT_DAYS: u32 = 365;
+
+/// Everything `selfsigned` will do, decided before doing any of it.
+#[derive(Debug)]
+pub struct Plan {
+    pub spec: LeafSpec,
+    pub cert_path: Option<PathBuf>,
+    pub key_path: Option<PathBuf>,
+    pub bundle_path: Option<PathBuf>,
+    pub write: WriteOptions,
+}
+
+impl Plan {
+    /// Validate the flags into a plan. Reads nothing but the user database (for --owner).
+    pub fn from_args(args: &SelfsignedArgs, now: OffsetDateTime) -> Result<Plan> {
+        let hosts = parse_hosts(&args.hosts)?;
+        let validity = Validity::from_flags(
+            now,
+            args.validity.days,
+            args.validity.not_before.as_deref(),
+            args.validity.not_after.as_deref(),
+            DEFAULT_DAYS,
+        )?;
+        let (cert_path, key_path) = if args.bundle_only {
+            (None, None)
+        } else {
+            let paths = OutputPaths::resolve(&args.output, &hosts)?;
+            (Some(paths.cert), Some(paths.key))
+        };
+        Ok(Plan {
+            spec: LeafSpec {
+                hosts,
+                validity,
+                key_type: args.key_type,
+            },
+            cert_path,
+            key_path,
+            bundle_path: args.bundle.clone(),
+            write: WriteOptions {
+                force: args.output.force,
+                owner: resolve_owner(args.output.owner.as_deref())?,
+            },
+        })
+    }
+
+    fn targets(&self) -> impl Iterator<Item = &std::path::Path> {
+        [&self.key_path, &self.cert_path, &self.bundle_path]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+    }
+
+    /// The files to write for `issued`: key first, so a reader never finds a certificate whose
+    /// key is missing.
+    fn files(&self, issued: &Issued) -> Vec<PlannedFile> {
+        let mut planned = Vec::with_capacity(3);
+        if let Some(path) = &self.key_path {
+            planned.push(PlannedFile {
+                path: path.clone(),
+                kind: FileKind::PrivateKey,
+                contents: Zeroizing::new(issued.key_pem.as_bytes().to_vec()),
+            });
+        }
+        if let Some(path) = &self.cert_path {
+            planned.push(PlannedFile {
+                path: path.clone(),
+                kind: FileKind::Certificate,
+                contents: Zeroizing::new(issued.cert_pem.as_bytes().to_vec()),
+            });
+        }
+        if let Some(path) = &self.bundle_path {
+            let mut both = Zeroizing::new(issued.cert_pem.as_bytes().to_vec());
+            both.extend_from_slice(issued.key_pem.as_bytes());
+            planned.push(PlannedFile {
+                path: path.clone(),
+                kind: FileKind::Bundle,
+                contents: both,
+            });
+        }
+        planned
+    }
+}
+
+/// Run `certtool selfsigned`.
+pub fn run(args: &SelfsignedArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let plan = Plan::from_args(args, now)?;
+    files::check_targets(plan.targets(), plan.write.force)?;
+    let issued = cert::self_signed(&plan.spec)?;
+    let written = files::write_all(&plan.files(&issued), plan.write)?;
+    report(out, &plan, &issued, &written, now)?;
+    Ok(ExitStatus::Success)
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    hosts: &'a [Host],
+    subject: String,
+    key_type: &'static str,
+    not_before: String,
+    not_after: String,
+    days_left: i64,
+    serial: String,
+    sha256_fingerprint: String,
+    certificate: Option<&'a PathBuf>,
+    private_key: Option<&'a PathBuf>,
+    bundle: Option<&'a PathBuf>,
+    files: &'a [Written],
+}
+
+fn report(
+    out: &mut Output,
+    plan: &Plan,
+    issued: &Issued,
+    written: &[Written],
+    now: OffsetDateTime,
+) -> Result<()> {
+    let hosts = &plan.spec.hosts;
+    let validity = plan.spec.validity;
+    warn_about_coverage(out, hosts)?;
+    if validity.not_after < now {
+        out.warn("the certificate is already expired (as asked with --not-after)")?;
+    }
+    let not_after = format_time(validity.not_after);
+    let fingerprint = issued.fingerprint();
+    if out.json() {
+        out.json_value(&Report {
+            hosts,
+            subject: format!("CN={}", hosts[0]),
+            key_type: plan.spec.key_type.name(),
+            not_before: format_time(validity.not_before),
+            not_after,
+            days_left: validity.days_left(now),
+            serial: colon_hex(&issued.serial),
+            sha256_fingerprint: fingerprint,
+            certificate: plan.cert_path.as_ref(),
+            private_key: plan.key_path.as_ref(),
+            bundle: plan.bundle_path.as_ref(),
+            files: written,
+        })?;
+        return Ok(());
+    }
+    let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+    let mut text = format!(
+        "Created a self-signed {} certificate for {}\n",
+        plan.spec.key_type,
+        names.join(", ")
+    );
+    text.push_str(&describe_written(written, plan.write.owner));
+    let _ = write!(
+        text,
+        "  expires      {not_after} (valid for {} days)\n  sha256       {fingerprint}\n",
+        (validity.not_after - validity.not_before).whole_days(),
+    );
+    if let Some(cert) = plan.cert_path.as_ref().or(plan.bundle_path.as_ref()) {
+        let _ = writeln!(
+            text,
+            "Clients trust the certificate itself, e.g. curl --cacert {} https://{}:8086/ping",
+            cert.display(),
+            url_host(&hosts[0])
+        );
+    }
+    out.note(&text)?;
+    Ok(())
+}
+
+/// A wildcard covers one label only, and never the bare domain: say so when that is likely a
+/// surprise.
+fn warn_about_coverage(out: &mut Output, hosts: &[Host]) -> Result<()> {
+    for host in hosts.iter().filter(|h| h.is_wildcard()) {
+        let Host::Dns(name) = host else { continue };
+        let bare = &name[2..];
+        if !hosts.contains(&Host::Dns(bare.to_owned())) {
+            out.warn(&format!(
+                "{name} does not cover {bare} itself; add --host {bare} if clients use it"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn url_host(host: &Host) -> String {
+    match host {
+        Host::Ip(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
+        Host::Dns(name) if name.starts_with("*.") => format!("www{}", &name[1..]),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,758 @@
+//! Secure, atomic file writing: the only module that creates, replaces or re-moded files.
+//!
+//! Every file is first written to a temp file in the target's own directory, created with
+//! `O_CREAT|O_EXCL|O_NOFOLLOW` and its *final* mode, so a private key is never readable by others,
+//! not even for the moment between create and chmod. The mode is then set again with `fchmod`, so
+//! it does not depend on the caller's umask. After `fsync` the temp file is renamed over the
+//! target (with `RENAME_NOREPLACE` unless `--force`) and the directory is synced, so a crash leaves
+//! either the old file or the new one, never a partial file. A set of files (key + certificate) is
+//! written all-or-nothing: if one rename fails, the ones before it are rolled back.
+//!
+//! It must not decide *what* to write or which mode a kind of file gets beyond [`FileKind`].
+
+#![allow(
+    clippy::disallowed_methods,
+    reason = "this module is the one place allowed to write files"
+)]
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+use nix::unistd::{Gid, Group, Uid, User};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+
+/// Mode for certificates: world-readable, as clients and services running as other users read them.
+pub const CERT_MODE: u32 = 0o644;
+/// Mode for private keys and secrets: owner only. InfluxDB refuses keys more permissive than this.
+pub const SECRET_MODE: u32 = 0o600;
+/// Mode for directories certtool creates.
+pub const DIR_MODE: u32 = 0o755;
+
+/// Largest input file certtool reads; protects against `certtool inspect /dev/zero`.
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What a file holds, which decides its mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Certificate,
+    PrivateKey,
+    /// A private key and its certificate in one file: as secret as the key.
+    Bundle,
+    Secret,
+}
+
+impl FileKind {
+    #[must_use]
+    pub fn mode(self) -> u32 {
+        match self {
+            FileKind::Certificate => CERT_MODE,
+            FileKind::PrivateKey | FileKind::Bundle | FileKind::Secret => SECRET_MODE,
+        }
+    }
+}
+
+/// `--owner USER[:GROUP]`, resolved to ids before anything is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: Option<Uid>,
+    pub gid: Option<Gid>,
+}
+
+impl Owner {
+    /// Parse `USER`, `USER:GROUP`, `:GROUP` or `USER:` (the user's login group), by name or number.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let (user, group) = match spec.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (spec, None),
+        };
+        let hint = "give an existing user and optional group, e.g. --owner influxdb:influxdb";
+        let user = if user.is_empty() {
+            None
+        } else {
+            Some(lookup_user(user).map_err(|e| Error::invalid(e.to_string(), hint))?)
+        };
+        let gid = match group {
+            Some("") => match &user {
+                Some(u) => Some(u.gid),
+                None => {
+                    return Err(Error::invalid("--owner ':' names no user or group", hint).into());
+                }
+            },
+            Some(g) => Some(lookup_group(g).map_err(|e| Error::invalid(e.to_string(), hint))?),
+            None => None,
+        };
+        Ok(Owner {
+            uid: user.map(|u| u.uid),
+            gid,
+        })
+    }
+
+    /// Whether a file with these ids already has this owner.
+    #[must_use]
+    pub fn matches(&self, uid: u32, gid: u32) -> bool {
+        self.uid.is_none_or(|u| u.as_raw() == uid) && self.gid.is_none_or(|g| g.as_raw() == gid)
+    }
+}
+
+fn lookup_user(name: &str) -> Result<User> {
+    let found = if let Ok(id) = name.parse::<u32>() {
+        User::from_uid(Uid::from_raw(id))
+    } else {
+        User::from_name(name)
+    };
+    found
+        .with_context(|| format!("cannot look up user '{name}'"))?
+        .ok_or_else(|| anyhow::anyhow!("unknown user '{name}'"))
+}
+
+fn lookup_group(name: &str) -> Result<Gid> {
+    if let Ok(id) = name.parse::<u32>() {
+        return Ok(Gid::from_raw(id));
+    }
+    Group::from_name(name)
+        .with_context(|| format!("cannot look up group '{name}'"))?
+        .map(|g| g.gid)
+        .ok_or_else(|| anyhow::anyhow!("unknown group '{name}'"))
+}
+
+/// Name of a user id for display, or the number when it has no name.
+#[must_use]
+pub fn user_name(uid: u32) -> String {
+    User::from_uid(Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+/// Name of a group id for display, or the number when it has no name.
+#[must_use]
+pub fn group_name(gid: u32) -> String {
+    Group::from_gid(Gid::from_raw(gid))
+        .ok()
+        .flatten()
+        .map_or_else(|| gid.to_string(), |g| g.name)
+}
+
+/// One file to write.
+pub struct PlannedFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub contents: Zeroizing<Vec<u8>>,
+}
+
+/// How to write a set of files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOptions {
+    /// Replace existing files (never symlinks).
+    pub force: bool,
+    pub owner: Option<Owner>,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Written {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    #[serde(serialize_with = "serialize_mode")]
+    pub mode: u32,
+    /// An existing file was replaced (only with `--force`).
+    pub replaced: bool,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with signature"
+)]
+fn serialize_mode<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::output::mode_string(*mode))
+}
+
+/// Check that every target may be written, without touching the disk: no symlinks, no
+/// directories, nothing existing unless `force`, no path named twice. Run this before doing any
+/// expensive or irreversible work, so a refused run leaves nothing behind.
+pub fn check_targets<'p>(paths: impl IntoIterator<Item = &'p Path>, force: bool) -> Result<()> {
+    let mut seen: Vec<&Path> = Vec::new();
+    for path in paths {
+        if seen.contains(&path) {
+            return Err(Error::invalid(
+                format!("'{}' is named as two different outputs", path.display()),
+                "give each output its own path",
+            )
+            .into());
+        }
+        seen.push(path);
+        check_target(path, force)?;
+    }
+    Ok(())
+}
+
+/// Whether `path` exists now (and so would be replaced).
+fn check_target(path: &Path, force: bool) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::SymlinkTarget {
+            path: path.to_path_buf(),
+        }
+        .into()),
+        Ok(meta) if meta.is_dir() => Err(Error::invalid(
+            format!("'{}' is a directory", path.display()),
+            "give a file path, or use --out-dir for the directory",
+        )
+        .into()),
+        Ok(meta) if !meta.is_file() => {
+            bail!("'{}' exists and is not a regular file", path.display())
+        }
+        Ok(_) if !force => Err(Error::would_overwrite(path).into()),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot check '{}'", path.display())),
+    }
+}
+
+/// Write all `files`, or none of them.
+pub fn write_all(files: &[PlannedFile], opts: WriteOptions) -> Result<Vec<Written>> {
+    check_targets(files.iter().map(|f| f.path.as_path()), opts.force)?;
+    let mut created_dirs = Vec::new();
+    let result = stage_and_commit(files, opts, &mut created_dirs);
+    if result.is_err() {
+        // Leave no empty directories behind from a failed run; remove_dir refuses non-empty ones.
+        for dir in created_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+    result
+}
+
+fn stage_and_commit(
+    files: &[PlannedFile],
+    opts: WriteOptions,
+    created_dirs: &mut Vec<PathBuf>,
+) -> Result<Vec<Written>> {
+    let mut staged = Vec::with_capacity(files.len());
+    let mut handles = Vec::with_capacity(files.len());
+    for file in files {
+        let dir = parent_dir(&file.path);
+        create_dirs(dir, created_dirs)?;
+        let (temp, handle) = stage(file, opts.owner)?;
+        staged.push(temp);
+        handles.push(handle);
+    }
+    // Sync only after all are written, so the journal commits can overlap. fdatasync is enough:
+    // it flushes the data and the size needed to read it back; the rename and the directory
+    // sync below make the name durable.
+    for (file, handle) in files.iter().zip(handles) {
+        handle
+            .sync_data()
+            .with_context(|| format!("cannot write '{}'", file.path.display()))?;
+    }
+    let mut committed: Vec<Committed> = Vec::with_capacity(files.len());
+    for (file, temp) in files.iter().zip(staged) {
+        match commit(temp, &file.path, opts.force) {
+            Ok(c) => committed.push(c),
+            Err(e) => {
+                for c in committed.into_iter().rev() {
+                    c.roll_back();
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut synced_dirs: Vec<&Path> = Vec::with_capacity(files.len());
+    let mut written = Vec::with_capacity(files.len());
+    for (file, c) in files.iter().zip(committed) {
+        let replaced = c.finish();
+        let dir = parent_dir(&file.path);
+        if !synced_dirs.contains(&dir) {
+            sync_dir(dir)?;
+            synced_dirs.push(dir);
+        }
+        written.push(Written {
+            path: file.path.clone(),
+            kind: file.kind,
+            mode: file.kind.mode(),
+            replaced,
+        });
+    }
+    Ok(written)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Create `dir` and its missing parents with mode 0755 regardless of umask, remembering which.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs(parent, created)?;
+    }
+    match fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => {
+            fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))
+                .with_context(|| format!("cannot set the mode of '{}'", dir.display()))?;
+            created.push(dir.to_path_buf());
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create directory '{}'", dir.display())),
+    }
+}
+
+/// A temp file next to its target; removed on drop unless renamed into place.
+struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Write `file` to a temp file beside its target; the caller syncs the returned handle.
+fn stage(file: &PlannedFile, owner: Option<Owner>) -> Result<(TempFile, File)> {
+    let (target, contents, mode) = (&file.path, &file.contents, file.kind.mode());
+    let (mut file, temp) = create_temp_beside(target, mode)?;
+    let context = || format!("cannot write '{}'", target.display());
+    // The umask may have removed bits at creation; fchmod makes the mode exact.
+    file.set_permissions(Permissions::from_mode(mode))
+        .with_context(context)?;
+    if let Some(owner) = owner {
+        std::os::unix::fs::fchown(
+            &file,
+            owner.uid.map(Uid::as_raw),
+            owner.gid.map(Gid::as_raw),
+        )
+        .with_context(|| format!("cannot set the owner of '{}'", target.display()))?;
+    }
+    file.write_all(contents).with_context(context)?;
+    Ok((temp, file))
+}
+
+fn create_temp_beside(target: &Path, mode: u32) -> Result<(File, TempFile)> {
+    let dir = parent_dir(target);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for attempt in 0..16u32 {
+        let temp_path = dir.join(format!(
+            ".{name}.certtool-{}-{}.tmp",
+            std::process::id(),
+            random_suffix(attempt)
+        ));
+        let opened = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+            .open(&temp_path);
+        match opened {
+            Ok(file) => {
+                return Ok((
+                    file,
+                    TempFile {
+                        path: temp_path,
+                        armed: true,
+                    },
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot create a file in '{}'", dir.display()));
+            }
+        }
+    }
+    bail!("cannot create a temporary file in '{}'", dir.display())
+}
+
+fn random_suffix(attempt: u32) -> String {
+    let mut bytes = [0u8; 6];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
+        return attempt.to_string();
+    }
+    crate::output::colon_hex(&bytes).replace(':', "")
+}
+
+/// A file renamed into place, which can still be undone.
+struct Committed {
+    target: PathBuf,
+    /// A hard link to the file that was replaced, to restore on roll-back.
+    backup: Option<PathBuf>,
+}
+
+impl Committed {
+    fn roll_back(self) {
+        match &self.backup {
+            Some(backup) => {
+                let _ = fs::rename(backup, &self.target);
+            }
+            None => {
+                let _ = fs::remove_file(&self.target);
+            }
+        }
+    }
+
+    /// Drop the backup; returns whether a file was replaced.
+    fn finish(self) -> bool {
+        match &self.backup {
+            Some(backup) => {
+                let _ = fs::remove_file(backup);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn commit(temp: TempFile, target: &Path, force: bool) -> Result<Committed> {
+    // Checked again here: the target may have appeared or changed since check_targets.
+    let exists = check_target(target, force)?;
+    if !exists {
+        rename_no_replace(&temp.path, target)?;
+        temp.disarm();
+        return Ok(Committed {
+            target: target.to_path_buf(),
+            backup: None,
+        });
+    }
+    let backup = temp.path.with_extension("bak");
+    fs::hard_link(target, &backup).with_context(|| {
+        format!(
+            "cannot keep a copy of '{}' while replacing it",
+            target.display()
+        )
+    })?;
+    if let Err(e) = rename_over(&temp.path, target) {
+        let _ = fs::remove_file(&backup);
+        return Err(e);
+    }
+    temp.disarm();
+    Ok(Committed {
+        target: target.to_path_buf(),
+        backup: Some(backup),
+    })
+}
+
+fn rename_over(from: &Path, to: &Path) -> Result<()> {
+    fs::rename(from, to).with_context(|| format!("cannot write '{}'", to.display()))
+}
+
+/// Rename that fails if `to` exists, closing the race between checking and renaming.
+fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
+    match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EEXIST) => Err(Error::would_overwrite(to).into()),
+        // Some file systems lack RENAME_NOREPLACE; link() also refuses an existing target.
+        Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOSYS) => {
+            match fs::hard_link(from, to) {
+                Ok(()) => {
+                    let _ = fs::remove_file(from);
+                    Ok(())
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    Err(Error::would_overwrite(to).into())
+                }
+                Err(e) => Err(e).with_context(|| format!("cannot write '{}'", to.display())),
+            }
+        }
+        Err(e) => {
+            Err(io::Error::from(e)).with_context(|| format!("cannot write '{}'", to.display()))
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync directory '{}'", dir.display()))
+}
+
+/// An existing file opened without following symlinks, for checking and fixing its mode and owner.
+pub struct ExistingFile {
+    file: File,
+    pub meta: fs::Metadata,
+}
+
+impl ExistingFile {
+    /// Open `path` read-only; a symlink is an error, so fixes never land on a link's target.
+    pub fn open_no_follow(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| {
+                if e.raw_os_error() == Some(nix::libc::ELOOP) {
+                    anyhow::Error::from(Error::invalid(
+                        format!("'{}' is a symbolic link", path.display()),
+                        "give the real path of the file",
+                    ))
+                } else {
+                    anyhow::Error::from(e).context(format!("cannot open '{}'", path.display()))
+                }
+            })?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("cannot stat '{}'", path.display()))?;
+        Ok(ExistingFile { file, meta })
+    }
+
+    #[must_use]
+    pub fn mode(&self) -> u32 {
+        self.meta.mode() & 0o7777
+    }
+
+    /// The first bytes of the file (enough to tell what it holds).
+    pub fn head(&mut self, limit: u64) -> Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        (&self.file).take(limit).read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    pub fn set_mode(&self, mode: u32) -> Result<()> {
+        self.file
+            .set_permissions(Permissions::from_mode(mode))
+            .context("cannot change the mode")
+    }
+
+    pub fn set_owner(&self, owner: Owner) -> Result<()> {
+        std::os::unix::fs::fchown(
+            &self.file,
+            owner.uid.map(Uid::as_raw),
+            owner.gid.map(Gid::as_raw),
+        )
+        .context("cannot change the owner")
+    }
+}
+
+/// Read an input file (certificate, key, config) with errors that name it, refusing directories
+/// and anything larger than certtool ever needs.
+pub fn read_input(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let meta = fs::metadata(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+    if meta.is_dir() {
+        return Err(Error::invalid(
+            format!("'{}' is a directory", path.display()),
+            "give the path of a file",
+        )
+        .into());
+    }
+    let file = File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+    let mut buf = Zeroizing::new(Vec::new());
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        bail!(
+            "'{}' is larger than {} MiB; it is not a certificate, key or config file",
+            path.display(),
+            MAX_INPUT_BYTES / 1024 / 1024
+        );
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn planned(path: PathBuf, kind: FileKind, text: &str) -> PlannedFile {
+        PlannedFile {
+            path,
+            kind,
+            contents: Zeroizing::new(text.as_bytes().to_vec()),
+        }
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().mode() & 0o7777
+    }
+
+    fn dir_entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_with_final_modes_and_no_temp_files_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("a.key");
+        let crt = dir.path().join("a.crt");
+        let written = write_all(
+            &[
+                planned(key.clone(), FileKind::PrivateKey, "k"),
+                planned(crt.clone(), FileKind::Certificate, "c"),
+            ],
+            WriteOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(mode_of(&key), 0o600);
+        assert_eq!(mode_of(&crt), 0o644);
+        assert_eq!(dir_entries(dir.path()), ["a.crt", "a.key"]);
+    }
+
+    #[test]
+    fn refuses_to_clobber_and_leaves_old_file_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("a.key");
+        write_all(
+            &[planned(key.clone(), FileKind::PrivateKey, "old")],
+            WriteOptions::default(),
+        )
+        .unwrap();
+        let err = write_all(
+            &[planned(key.clone(), FileKind::PrivateKey, "new")],
+            WriteOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err.downcast_ref::<Error>(),
+            Some(Error::WouldOverwrite { .. })
+        ));
+        assert_eq!(fs::read(&key).unwrap(), b"old");
+        let forced = WriteOptions {
+            force: true,
+            owner: None,
+        };
+        let written =
+            write_all(&[planned(key.clone(), FileKind::PrivateKey, "new")], forced).unwrap();
+        assert!(written[0].replaced);
+        assert_eq!(fs::read(&key).unwrap(), b"new");
+        assert_eq!(dir_entries(dir.path()), ["a.key"]);
+    }
+
+    #[test]
+    fn refuses_symlinks_even_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, "x").unwrap();
+        let link = dir.path().join("a.key");
+        symlink(&real, &link).unwrap();
+        let forced = WriteOptions {
+            force: true,
+            owner: None,
+        };
+        let err = write_all(&[planned(link, FileKind::PrivateKey, "new")], forced).unwrap_err();
+        assert!(matches!(
+            err.downcast_ref::<Error>(),
+            Some(Error::SymlinkTarget { .. })
+        ));
+        assert_eq!(fs::read(&real).unwrap(), b"x");
+    }
+
+    #[test]
+    fn second_failure_rolls_back_the_first_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("a.key");
+        let old_crt = dir.path().join("a.crt");
+        fs::write(&key, "old key").unwrap();
+        // The second target is a directory: refused before anything is written.
+        fs::create_dir(&old_crt).unwrap();
+        let forced = WriteOptions {
+            force: true,
+            owner: None,
+        };
+        let err = write_all(
+            &[
+                planned(key.clone(), FileKind::PrivateKey, "new key"),
+                planned(old_crt.clone(), FileKind::Certificate, "new crt"),
+            ],
+            forced,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err:#}");
+        assert_eq!(fs::read(&key).unwrap(), b"old key");
+    }
+
+    #[test]
+    fn commit_failure_restores_replaced_file_and_removes_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("a.key");
+        let crt = dir.path().join("a.crt");
+        fs::write(&key, "old key").unwrap();
+        let files = [
+            planned(key.clone(), FileKind::PrivateKey, "new key"),
+            planned(crt.clone(), FileKind::Certificate, "new crt"),
+        ];
+        let staged: Vec<TempFile> = files.iter().map(|f| stage(f, None).unwrap().0).collect();
+        let mut staged = staged.into_iter();
+        let first = commit(staged.next().unwrap(), &key, true).unwrap();
+        assert_eq!(fs::read(&key).unwrap(), b"new key");
+        // Simulate the second rename failing: the first must be undone.
+        drop(staged);
+        first.roll_back();
+        assert_eq!(fs::read(&key).unwrap(), b"old key");
+        assert_eq!(dir_entries(dir.path()), ["a.key"]);
+    }
+
+    #[test]
+    fn same_path_twice_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.pem");
+        let err = check_targets([p.as_path(), p.as_path()], false).unwrap_err();
+        assert!(err.to_string().contains("two different outputs"));
+    }
+
+    #[test]
+    fn creates_missing_directories_with_0755() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        let crt = nested.join("x.crt");
+        write_all(
+            &[planned(crt.clone(), FileKind::Certificate, "c")],
+            WriteOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(mode_of(&nested), 0o755);
+        assert_eq!(mode_of(&dir.path().join("a")), 0o755);
+    }
+
+    #[test]
+    fn owner_parsing() {
+        let root = Owner::parse("root").unwrap();
+        assert_eq!(root.uid, Some(Uid::from_raw(0)));
+        assert_eq!(root.gid, None);
+        let both = Owner::parse("0:0").unwrap();
+        assert_eq!(both.gid, Some(Gid::from_raw(0)));
+        let login = Owner::parse("root:").unwrap();
+        assert_eq!(login.gid, Some(Gid::from_raw(0)));
+        assert!(Owner::parse("no-such-user-certtool").is_err());
+        assert!(Owner::parse("root:no-such-group-certtool").is_err());
+        assert!(Owner::parse(":").is_err());
+    }
+
+    #[test]
+    fn read_input_names_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_input(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("is a directory"));
+        let err = read_input(&dir.path().join("missing")).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot read"));
+    }
+}

@@ -1,0 +1,54 @@
+//! certtool: provision TLS certificates and shared secrets for InfluxDB, Telegraf and
+//! Prometheus, and prove they work.
+//!
+//! The binary is a thin shell around this library so that tests and benches call the same code:
+//! - `cli`: the command line (clap), source of help, man pages and completions;
+//! - `commands`: one module per subcommand;
+//! - `pki`: keys, names, validity, certificates, parsing (pure, no I/O);
+//! - `files`: the one secure, atomic file writer;
+//! - `output`: stdout/stderr/JSON;
+//! - `error`: exit statuses and errors with hints.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod files;
+pub mod output;
+pub mod pki;
+
+use std::io::{self, Write};
+
+pub use error::ExitStatus;
+
+/// Run a parsed command line against the process's stdout and stderr; returns the exit code.
+///
+/// Errors become one `certtool: error: ...` line (plus a `hint:` line where one helps) and exit
+/// code 2. A closed stdout pipe (`certtool ... | head`) is not an error: exit 0, quietly.
+#[must_use]
+pub fn run(cli: &cli::Cli) -> u8 {
+    let mut stdout = io::stdout().lock();
+    let mut stderr = io::stderr().lock();
+    let result = {
+        let mut out = output::Output::new(&mut stdout, &mut stderr, cli.json);
+        commands::run(cli, &mut out)
+    };
+    match result {
+        Ok(status) => status.code(),
+        Err(err) if is_broken_pipe(&err) => 0,
+        Err(err) => {
+            let _ = writeln!(stderr, "certtool: error: {err:#}");
+            if let Some(hint) = error::hint_for(&err) {
+                let _ = writeln!(stderr, "  hint: {hint}");
+            }
+            ExitStatus::ERROR_CODE
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

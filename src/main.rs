@@ -1,0 +1,11 @@
+//! The `certtool` binary: parse the command line, run it, exit with its status.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // clap prints its own usage errors (exit 2) and --help/--version (exit 0).
+    let cli = certtool::cli::Cli::parse();
+    ExitCode::from(certtool::run(&cli))
+}

@@ -1,0 +1,133 @@
+//! The output layer: data on stdout, messages on stderr, JSON when asked.
+//!
+//! Commands never print directly; they write through [`Output`] so that tests and benches can
+//! capture everything, `--json` is handled in one place, and a closed pipe (`certtool inspect x |
+//! head`) is not mistaken for an error. It must never be handed secret material to print.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// Where a command writes, and how.
+pub struct Output<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    json: bool,
+}
+
+impl<'a> Output<'a> {
+    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, json: bool) -> Self {
+        Output { out, err, json }
+    }
+
+    /// Whether the user asked for one JSON object on stdout instead of human-readable text.
+    #[must_use]
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// Data for the user or a script (tokens, snippets, inspection results): stdout.
+    pub fn data(&mut self, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.flush()
+    }
+
+    /// One JSON object on stdout, pretty-printed and newline-terminated.
+    pub fn json_value(&mut self, value: &impl Serialize) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *self.out, value)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
+    /// A summary or note for the human running the command: stderr.
+    pub fn note(&mut self, text: &str) -> io::Result<()> {
+        self.err.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            self.err.write_all(b"\n")?;
+        }
+        self.err.flush()
+    }
+
+    /// A warning: stderr, prefixed so that it stands out in logs. Shown in JSON mode too.
+    pub fn warn(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.err, "certtool: warning: {text}")?;
+        self.err.flush()
+    }
+}
+
+/// Escape control characters (and other non-printing characters) in a string that came from an
+/// untrusted file, such as a certificate's subject, so it cannot move the cursor or forge lines.
+#[must_use]
+pub fn sanitize(text: &str) -> String {
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}') {
+            let _ = write!(clean, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            clean.push(c);
+        }
+    }
+    clean
+}
+
+/// A file mode as `0644`.
+#[must_use]
+pub fn mode_string(mode: u32) -> String {
+    format!("{:04o}", mode & 0o7777)
+}
+
+/// Bytes as colon-separated upper-case hex, the way `openssl x509 -fingerprint` shows them.
+#[must_use]
+pub fn colon_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        let _ = write!(s, "{b:02X}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_escapes_control_characters() {
+        assert_eq!(sanitize("CN=a\nb\x1b[31m"), "CN=a\\u{a}b\\u{1b}[31m");
+        assert_eq!(sanitize("plain ünïcode"), "plain ünïcode");
+        assert_eq!(sanitize("rtl\u{202e}x"), "rtl\\u{202e}x");
+    }
+
+    #[test]
+    fn colon_hex_matches_openssl_style() {
+        assert_eq!(colon_hex(&[0x0a, 0xff, 0x00]), "0A:FF:00");
+        assert_eq!(colon_hex(&[]), "");
+    }
+
+    #[test]
+    fn mode_string_is_four_octal_digits() {
+        assert_eq!(mode_string(0o100_600), "0600");
+        assert_eq!(mode_string(0o644), "0644");
+    }
+
+    #[test]
+    fn json_goes_to_stdout_and_notes_to_stderr() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut o = Output::new(&mut out, &mut err, true);
+        o.json_value(&serde_json::json!({"a": 1})).unwrap();
+        o.note("hello").unwrap();
+        o.warn("careful").unwrap();
+        assert!(o.json());
+        assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"a\": 1\n}\n");
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "hello\ncerttool: warning: careful\n"
+        );
+    }
+}

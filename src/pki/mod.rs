@@ -1,0 +1,15 @@
+//! Public-key infrastructure: keys, names, validity periods, certificates and their inspection.
+//!
+//! Everything here is pure: it takes values (and the current time) and returns values. No file,
+//! terminal or network I/O happens below this module, so it is shared by commands, tests and
+//! benches alike.
+
+pub mod cert;
+pub mod keys;
+pub mod names;
+pub mod parse;
+pub mod validity;
+
+pub use keys::KeyType;
+pub use names::Host;
+pub use validity::Validity;

@@ -1,0 +1,219 @@
+//! Host names and addresses that become subjectAltName entries.
+//!
+//! Pure validation: every `--host` is either an IP address (an IP SAN, never a DNS SAN: clients
+//! compare addresses against IP SANs only) or a DNS name with a possible wildcard as the whole
+//! left-most label.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// One subjectAltName.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Host {
+    Dns(String),
+    Ip(IpAddr),
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Dns(name) => f.write_str(name),
+            Host::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+impl Host {
+    /// Parse one `--host` value.
+    pub fn parse(input: &str) -> Result<Host, Error> {
+        // Accept the bracketed form people copy from URLs: [::1].
+        let unbracketed = input
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .unwrap_or(input);
+        if let Ok(ip) = unbracketed.parse::<IpAddr>() {
+            return Ok(Host::Ip(ip));
+        }
+        validate_dns_name(input).map(|()| Host::Dns(input.to_ascii_lowercase()))
+    }
+
+    /// Whether this is a wildcard name such as `*.example.com`.
+    #[must_use]
+    pub fn is_wildcard(&self) -> bool {
+        matches!(self, Host::Dns(name) if name.starts_with("*."))
+    }
+
+    /// The file name base for this host: a leading `*` becomes `_wildcard`, and the colons of an
+    /// IPv6 address become underscores so the name is usable in shells and config files.
+    #[must_use]
+    pub fn file_base(&self) -> String {
+        match self {
+            Host::Dns(name) => match name.strip_prefix('*') {
+                Some(rest) => format!("_wildcard{rest}"),
+                None => name.clone(),
+            },
+            Host::Ip(ip) => ip.to_string().replace(':', "_"),
+        }
+    }
+}
+
+/// Parse all `--host` values, dropping exact duplicates. At least one is required.
+pub fn parse_hosts(inputs: &[String]) -> Result<Vec<Host>, Error> {
+    if inputs.is_empty() {
+        return Err(Error::invalid(
+            "at least one --host is required",
+            "name the server as clients will reach it, e.g. --host influx.example.com --host 127.0.0.1",
+        ));
+    }
+    let mut hosts: Vec<Host> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let host = Host::parse(input)?;
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    Ok(hosts)
+}
+
+fn invalid_name(input: &str, why: &str) -> Error {
+    Error::invalid(
+        format!("invalid --host '{}': {why}", crate::output::sanitize(input)),
+        "use a DNS name (influx.example.com), a wildcard (*.example.com) or an IP address (127.0.0.1, ::1)",
+    )
+}
+
+fn validate_dns_name(input: &str) -> Result<(), Error> {
+    if input.is_empty() {
+        return Err(invalid_name(input, "it is empty"));
+    }
+    if input.len() > 253 {
+        return Err(invalid_name(input, "longer than 253 characters"));
+    }
+    let labels: Vec<&str> = input.split('.').collect();
+    for (i, label) in labels.iter().enumerate() {
+        if label.is_empty() {
+            return Err(invalid_name(input, "it has an empty label"));
+        }
+        if *label == "*" {
+            if i != 0 {
+                return Err(invalid_name(
+                    input,
+                    "a wildcard may only be the whole left-most label",
+                ));
+            }
+            if labels.len() < 3 {
+                return Err(invalid_name(
+                    input,
+                    "a wildcard needs at least two labels after it (*.example.com)",
+                ));
+            }
+            continue;
+        }
+        validate_label(input, label)?;
+    }
+    if labels
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(invalid_name(
+            input,
+            "it looks like an incomplete IP address",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_label(input: &str, label: &str) -> Result<(), Error> {
+    if label.len() > 63 {
+        return Err(invalid_name(input, "a label is longer than 63 characters"));
+    }
+    if label.contains('*') {
+        return Err(invalid_name(
+            input,
+            "a wildcard may only be the whole left-most label",
+        ));
+    }
+    if let Some(bad) = label
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        let why = if bad.is_whitespace() {
+            "it contains a space".to_owned()
+        } else if bad.is_ascii() {
+            format!("it contains '{}'", bad.escape_default())
+        } else {
+            "it contains a non-ASCII character (use the punycode form, xn--...)".to_owned()
+        };
+        return Err(invalid_name(input, &why));
+    }
+    if label.starts_with('-') || label.ends_with('-') {
+        return Err(invalid_name(
+            input,
+            "a label may not start or end with a hyphen",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Host {
+        Host::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn err(s: &str) -> String {
+        Host::parse(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn accepts_names_wildcards_and_addresses() {
+        assert_eq!(ok("localhost"), Host::Dns("localhost".into()));
+        assert_eq!(
+            ok("Influx.Example.COM"),
+            Host::Dns("influx.example.com".into())
+        );
+        assert_eq!(ok("*.example.com"), Host::Dns("*.example.com".into()));
+        assert_eq!(ok("127.0.0.1"), Host::Ip("127.0.0.1".parse().unwrap()));
+        assert_eq!(ok("::1"), Host::Ip("::1".parse().unwrap()));
+        assert_eq!(ok("[::1]"), Host::Ip("::1".parse().unwrap()));
+        assert_eq!(ok("my_host.local"), Host::Dns("my_host.local".into()));
+    }
+
+    #[test]
+    fn rejects_bad_names_with_reasons() {
+        assert!(err("").contains("empty"));
+        assert!(err("a b").contains("space"));
+        assert!(err("a..b").contains("empty label"));
+        assert!(err("example.com.").contains("empty label"));
+        assert!(err("www.*.example.com").contains("left-most"));
+        assert!(err("w*.example.com").contains("left-most"));
+        assert!(err("*.com").contains("two labels"));
+        assert!(err("-a.example.com").contains("hyphen"));
+        assert!(err("a/b").contains("'/'"));
+        assert!(err("bücher.de").contains("punycode"));
+        assert!(err("10.0.0").contains("IP address"));
+        assert!(err(&"a".repeat(64)).contains("63"));
+    }
+
+    #[test]
+    fn file_base_names() {
+        assert_eq!(ok("*.example.com").file_base(), "_wildcard.example.com");
+        assert_eq!(ok("localhost").file_base(), "localhost");
+        assert_eq!(ok("::1").file_base(), "__1");
+        assert!(ok("*.example.com").is_wildcard());
+    }
+
+    #[test]
+    fn parse_hosts_requires_one_and_dedups() {
+        assert!(parse_hosts(&[]).is_err());
+        let hosts = parse_hosts(&["a.example".into(), "A.example".into(), "::1".into()]).unwrap();
+        assert_eq!(hosts.len(), 2);
+    }
+}

@@ -1,0 +1,337 @@
+//! Reading certificates and keys from file contents, and describing them.
+//!
+//! Pure: takes bytes and the current time, returns plain data. Strings taken from certificates
+//! are sanitised here, once, so no caller can print a forged line by accident.
+
+use ::time::OffsetDateTime;
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Serialize;
+use x509_parser::oid_registry::{
+    OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
+    OID_PKCS1_RSAENCRYPTION, OID_SIG_ED25519,
+};
+use x509_parser::prelude::*;
+use zeroize::Zeroizing;
+
+use super::keys::{self, PrivateKeyInfo};
+use super::validity::{days_until, format_time};
+use crate::output::{colon_hex, sanitize};
+
+/// One PEM block (or a whole DER file).
+pub struct Block {
+    pub label: String,
+    pub der: Zeroizing<Vec<u8>>,
+}
+
+/// Split file contents into PEM blocks; a file with no PEM at all is tried as one DER
+/// certificate. Garbage and truncated PEM are errors, never panics.
+pub fn parse_blocks(bytes: &[u8]) -> Result<Vec<Block>> {
+    let begins = count_occurrences(bytes, b"-----BEGIN ");
+    if begins == 0 {
+        if bytes.first() == Some(&0x30) && X509Certificate::from_der(bytes).is_ok() {
+            return Ok(vec![Block {
+                label: "CERTIFICATE".to_owned(),
+                der: Zeroizing::new(bytes.to_vec()),
+            }]);
+        }
+        bail!("not a PEM or DER certificate or private key");
+    }
+    let blocks = ::pem::parse_many(bytes).map_err(|e| anyhow!("malformed PEM: {e}"))?;
+    if blocks.len() < begins {
+        bail!("malformed or truncated PEM: a -----BEGIN line has no matching -----END line");
+    }
+    Ok(blocks
+        .into_iter()
+        .map(|p| Block {
+            label: p.tag().to_owned(),
+            der: Zeroizing::new(p.into_contents()),
+        })
+        .collect())
+}
+
+fn count_occurrences(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// Whether a PEM label names a private key of any kind.
+#[must_use]
+pub fn is_private_key_label(label: &str) -> bool {
+    label.ends_with("PRIVATE KEY")
+}
+
+/// Everything `inspect` shows about one certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub status: Status,
+    pub key_algorithm: String,
+    pub key_bits: u32,
+    pub signature_algorithm: String,
+    pub is_ca: bool,
+    pub self_signed: bool,
+    pub sha256_fingerprint: String,
+    #[serde(skip)]
+    pub public_key: Vec<u8>,
+    #[serde(skip)]
+    pub not_after_time: OffsetDateTime,
+}
+
+/// Where a certificate stands in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    Expired,
+    NotYetValid,
+}
+
+impl Status {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Expired => "expired",
+            Status::NotYetValid => "not yet valid",
+        }
+    }
+}
+
+impl CertInfo {
+    /// Describe the DER certificate `der` as of `now`.
+    pub fn from_der(der: &[u8], now: OffsetDateTime) -> Result<CertInfo> {
+        let (rest, cert) =
+            X509Certificate::from_der(der).map_err(|e| anyhow!("not a valid certificate: {e}"))?;
+        if !rest.is_empty() {
+            bail!("not a valid certificate: trailing data after it");
+        }
+        let not_before = asn1_time(cert.validity().not_before)?;
+        let not_after = asn1_time(cert.validity().not_after)?;
+        let status = if now < not_before {
+            Status::NotYetValid
+        } else if now > not_after {
+            Status::Expired
+        } else {
+            Status::Valid
+        };
+        let (key_algorithm, key_bits) = describe_public_key(cert.public_key());
+        let self_signed = cert.subject() == cert.issuer() && cert.verify_signature(None).is_ok();
+        Ok(CertInfo {
+            subject: sanitize(&cert.subject().to_string()),
+            issuer: sanitize(&cert.issuer().to_string()),
+            sans: subject_alt_names(&cert)?,
+            serial: colon_hex(cert.raw_serial()),
+            not_before: format_time(not_before),
+            not_after: format_time(not_after),
+            days_left: days_until(now, not_after),
+            status,
+            key_algorithm,
+            key_bits,
+            signature_algorithm: signature_name(&cert),
+            is_ca: cert.is_ca(),
+            self_signed,
+            sha256_fingerprint: fingerprint_sha256(der),
+            public_key: cert.public_key().subject_public_key.data.to_vec(),
+            not_after_time: not_after,
+        })
+    }
+
+    /// Whether `key` is the private half of this certificate's public key.
+    #[must_use]
+    pub fn matches_key(&self, key: &PrivateKeyInfo) -> bool {
+        !self.public_key.is_empty() && self.public_key == key.public_key
+    }
+}
+
+/// SHA-256 over the DER, as `openssl x509 -fingerprint -sha256` prints it.
+#[must_use]
+pub fn fingerprint_sha256(der: &[u8]) -> String {
+    colon_hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+}
+
+fn asn1_time(t: ASN1Time) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(t.timestamp()).context("certificate date out of range")
+}
+
+fn subject_alt_names(cert: &X509Certificate<'_>) -> Result<Vec<String>> {
+    let Some(ext) = cert
+        .subject_alternative_name()
+        .map_err(|e| anyhow!("invalid subjectAltName extension: {e}"))?
+    else {
+        return Ok(Vec::new());
+    };
+    Ok(ext
+        .value
+        .general_names
+        .iter()
+        .map(|name| match name {
+            GeneralName::DNSName(d) => format!("DNS:{}", sanitize(d)),
+            GeneralName::IPAddress(bytes) => format!("IP:{}", ip_from_bytes(bytes)),
+            GeneralName::RFC822Name(e) => format!("email:{}", sanitize(e)),
+            GeneralName::URI(u) => format!("URI:{}", sanitize(u)),
+            other => sanitize(&format!("{other:?}")),
+        })
+        .collect())
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> String {
+    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+        std::net::Ipv4Addr::from(v4).to_string()
+    } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+        std::net::Ipv6Addr::from(v6).to_string()
+    } else {
+        format!("invalid({})", colon_hex(bytes))
+    }
+}
+
+fn describe_public_key(spki: &SubjectPublicKeyInfo<'_>) -> (String, u32) {
+    let alg = &spki.algorithm.algorithm;
+    if *alg == OID_SIG_ED25519 {
+        return ("Ed25519".to_owned(), 256);
+    }
+    if *alg == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok());
+        return match curve {
+            Some(c) if c == OID_EC_P256 => ("ECDSA P-256".to_owned(), 256),
+            Some(c) if c == OID_NIST_EC_P384 => ("ECDSA P-384".to_owned(), 384),
+            Some(c) if c == OID_NIST_EC_P521 => ("ECDSA P-521".to_owned(), 521),
+            Some(c) => (format!("ECDSA (curve {c})"), 0),
+            None => ("ECDSA (unknown curve)".to_owned(), 0),
+        };
+    }
+    if *alg == OID_PKCS1_RSAENCRYPTION {
+        let bits = spki.parsed().map_or(0, |k| k.key_size());
+        return ("RSA".to_owned(), u32::try_from(bits).unwrap_or(0));
+    }
+    (format!("unknown ({alg})"), 0)
+}
+
+fn signature_name(cert: &X509Certificate<'_>) -> String {
+    let oid = &cert.signature_algorithm.algorithm;
+    x509_parser::objects::oid2sn(oid, x509_parser::objects::oid_registry())
+        .map_or_else(|_| oid.to_id_string(), str::to_owned)
+}
+
+/// The contents of one file: its certificates (in order) and private keys.
+#[derive(Debug)]
+pub struct FileContents {
+    pub certificates: Vec<CertInfo>,
+    pub private_keys: Vec<PrivateKeyInfo>,
+}
+
+/// Describe every certificate and key in file contents. Unknown PEM blocks are an error, so a
+/// CSR or a public key given by mistake is named rather than silently skipped.
+pub fn describe_file(bytes: &[u8], now: OffsetDateTime) -> Result<FileContents> {
+    let mut contents = FileContents {
+        certificates: Vec::new(),
+        private_keys: Vec::new(),
+    };
+    for (i, block) in parse_blocks(bytes)?.iter().enumerate() {
+        let n = i + 1;
+        match block.label.as_str() {
+            "CERTIFICATE" => contents.certificates.push(
+                CertInfo::from_der(&block.der, now)
+                    .with_context(|| format!("PEM block {n} (CERTIFICATE)"))?,
+            ),
+            label if is_private_key_label(label) => contents.private_keys.push(
+                keys::parse_private_key(label, &block.der)
+                    .with_context(|| format!("PEM block {n} ({label})"))?,
+            ),
+            other => bail!(
+                "PEM block {n} is a '{}', not a certificate or private key",
+                sanitize(other)
+            ),
+        }
+    }
+    Ok(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::cert::{LeafSpec, self_signed};
+    use crate::pki::keys::KeyType;
+    use crate::pki::names::Host;
+    use crate::pki::validity::Validity;
+
+    fn issue(key_type: KeyType) -> crate::pki::cert::Issued {
+        let now = OffsetDateTime::now_utc();
+        self_signed(&LeafSpec {
+            hosts: vec![
+                Host::parse("localhost").unwrap(),
+                Host::parse("::1").unwrap(),
+            ],
+            validity: Validity::from_flags(now, Some(30), None, None, 365).unwrap(),
+            key_type,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn describes_a_certificate_and_its_key() {
+        for key_type in [KeyType::EcdsaP256, KeyType::EcdsaP384, KeyType::Ed25519] {
+            let issued = issue(key_type);
+            let bundle = format!("{}{}", issued.cert_pem, issued.key_pem.as_str());
+            let now = OffsetDateTime::now_utc();
+            let contents = describe_file(bundle.as_bytes(), now).unwrap();
+            let cert = &contents.certificates[0];
+            assert_eq!(cert.subject, "CN=localhost");
+            assert_eq!(cert.sans, ["DNS:localhost", "IP:::1"]);
+            assert!(cert.self_signed && !cert.is_ca);
+            assert_eq!(cert.status, Status::Valid);
+            assert!((29..=30).contains(&cert.days_left), "{}", cert.days_left);
+            assert!(cert.matches_key(&contents.private_keys[0]), "{key_type}");
+            assert_eq!(cert.sha256_fingerprint.len(), 32 * 3 - 1);
+        }
+    }
+
+    #[test]
+    fn a_different_key_does_not_match() {
+        let a = issue(KeyType::EcdsaP256);
+        let b = issue(KeyType::EcdsaP256);
+        let now = OffsetDateTime::now_utc();
+        let cert = &describe_file(a.cert_pem.as_bytes(), now)
+            .unwrap()
+            .certificates[0];
+        let key = &describe_file(b.key_pem.as_bytes(), now)
+            .unwrap()
+            .private_keys[0];
+        assert!(!cert.matches_key(key));
+    }
+
+    #[test]
+    fn der_certificates_are_read_too() {
+        let issued = issue(KeyType::EcdsaP256);
+        let contents = describe_file(&issued.cert_der, OffsetDateTime::now_utc()).unwrap();
+        assert_eq!(contents.certificates.len(), 1);
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors() {
+        let now = OffsetDateTime::now_utc();
+        assert!(describe_file(b"hello", now).is_err());
+        assert!(describe_file(b"", now).is_err());
+        assert!(describe_file(&[0x30, 0x82, 0xff], now).is_err());
+        let issued = issue(KeyType::EcdsaP256);
+        let cut = &issued.cert_pem[..issued.cert_pem.len() / 2];
+        let err = describe_file(cut.as_bytes(), now).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err:#}");
+        let csr = "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n";
+        let err = describe_file(csr.as_bytes(), now).unwrap_err();
+        assert!(err.to_string().contains("CERTIFICATE REQUEST"), "{err:#}");
+        let bad_body = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+        assert!(describe_file(bad_body.as_bytes(), now).is_err());
+    }
+}

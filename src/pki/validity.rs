@@ -1,0 +1,184 @@
+//! Validity periods: `--days`, `--not-before` and `--not-after`.
+//!
+//! Pure: the current time is passed in, so the rules are unit-testable.
+
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime, Time};
+
+use crate::error::Error;
+
+/// notBefore is set this far in the past so that a client whose clock is a little behind does
+/// not reject a certificate made moments ago as "not yet valid".
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// Upper bound on `--days`: a hundred years. Anything longer is a typo.
+pub const MAX_DAYS: u32 = 36_500;
+
+/// A certificate's validity period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+impl Validity {
+    /// Build the period from the flags. `days` and `not_after` are mutually exclusive (clap
+    /// enforces it); with neither, `default_days` applies.
+    pub fn from_flags(
+        now: OffsetDateTime,
+        days: Option<u32>,
+        not_before: Option<&str>,
+        not_after: Option<&str>,
+        default_days: u32,
+    ) -> Result<Validity, Error> {
+        let not_before = match not_before {
+            Some(s) => parse_time("--not-before", s)?,
+            None => now - CLOCK_SKEW,
+        };
+        let not_after = if let Some(s) = not_after {
+            parse_time("--not-after", s)?
+        } else {
+            let days = check_days(days.unwrap_or(default_days))?;
+            not_before + Duration::days(i64::from(days))
+        };
+        if not_after <= not_before {
+            return Err(Error::invalid(
+                format!(
+                    "the certificate would expire ({}) before it becomes valid ({})",
+                    format_time(not_after),
+                    format_time(not_before)
+                ),
+                "give a later --not-after, or an earlier --not-before",
+            ));
+        }
+        if not_after.year() > 9999 {
+            return Err(Error::invalid(
+                "the expiry date is after the year 9999",
+                format!("use at most --days {MAX_DAYS}"),
+            ));
+        }
+        Ok(Validity {
+            not_before,
+            not_after,
+        })
+    }
+
+    /// Whole days from `now` until expiry; negative once expired.
+    #[must_use]
+    pub fn days_left(&self, now: OffsetDateTime) -> i64 {
+        days_until(now, self.not_after)
+    }
+}
+
+/// Whole days from `now` until `then` (rounded down; negative when in the past).
+#[must_use]
+pub fn days_until(now: OffsetDateTime, then: OffsetDateTime) -> i64 {
+    let secs = (then - now).whole_seconds();
+    secs.div_euclid(86_400)
+}
+
+fn check_days(days: u32) -> Result<u32, Error> {
+    if days == 0 || days > MAX_DAYS {
+        return Err(Error::invalid(
+            format!("--days must be between 1 and {MAX_DAYS}, not {days}"),
+            "for a certificate that is already expired (to test monitoring), use --not-after",
+        ));
+    }
+    Ok(days)
+}
+
+/// Parse an RFC 3339 timestamp (`2027-01-31T12:00:00Z`) or a plain date (`2027-01-31`, meaning
+/// 00:00:00 UTC on that day).
+pub fn parse_time(flag: &str, input: &str) -> Result<OffsetDateTime, Error> {
+    if let Ok(t) = OffsetDateTime::parse(input, &Rfc3339) {
+        return Ok(t.to_offset(time::UtcOffset::UTC));
+    }
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = Date::parse(input, &date_format) {
+        return Ok(d.with_time(Time::MIDNIGHT).assume_utc());
+    }
+    Err(Error::invalid(
+        format!(
+            "{flag} '{}' is not an RFC 3339 date",
+            crate::output::sanitize(input)
+        ),
+        "write it as 2027-01-31 or 2027-01-31T12:00:00Z",
+    ))
+}
+
+/// A time as RFC 3339 in UTC, to the second: `2027-01-31T12:00:00Z`.
+#[must_use]
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Parse a `--days` value: a positive whole number. Used as clap's value parser so that
+/// `--days -3` and `--days soon` get the same clear message.
+pub fn parse_days(input: &str) -> Result<u32, String> {
+    let days: i64 = input
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{input}' is not a whole number of days"))?;
+    if days <= 0 {
+        return Err(format!("must be at least 1 day, not {days}"));
+    }
+    u32::try_from(days)
+        .ok()
+        .filter(|d| *d <= MAX_DAYS)
+        .ok_or_else(|| format!("at most {MAX_DAYS} days (100 years), not {days}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-25 12:00:00 UTC);
+
+    #[test]
+    fn days_count_from_not_before_exactly() {
+        let v = Validity::from_flags(NOW, Some(365), None, None, 30).unwrap();
+        assert_eq!(v.not_before, NOW - CLOCK_SKEW);
+        assert_eq!(v.not_after - v.not_before, Duration::days(365));
+        let v = Validity::from_flags(NOW, None, None, None, 30).unwrap();
+        assert_eq!(v.not_after - v.not_before, Duration::days(30));
+    }
+
+    #[test]
+    fn not_after_accepts_dates_and_timestamps() {
+        let v = Validity::from_flags(NOW, None, None, Some("2027-01-31"), 365).unwrap();
+        assert_eq!(v.not_after, datetime!(2027-01-31 00:00:00 UTC));
+        let v =
+            Validity::from_flags(NOW, None, None, Some("2027-01-31T12:30:00+02:00"), 365).unwrap();
+        assert_eq!(v.not_after, datetime!(2027-01-31 10:30:00 UTC));
+    }
+
+    #[test]
+    fn past_periods_need_a_matching_not_before() {
+        assert!(Validity::from_flags(NOW, None, None, Some("2020-01-01"), 365).is_err());
+        let v =
+            Validity::from_flags(NOW, None, Some("2019-01-01"), Some("2020-01-01"), 365).unwrap();
+        assert!(v.days_left(NOW) < 0);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Validity::from_flags(NOW, Some(0), None, None, 365).is_err());
+        assert!(Validity::from_flags(NOW, Some(MAX_DAYS + 1), None, None, 365).is_err());
+        assert!(Validity::from_flags(NOW, None, None, Some("tomorrow"), 365).is_err());
+        assert!(parse_days("-3").unwrap_err().contains("at least 1"));
+        assert!(parse_days("soon").unwrap_err().contains("whole number"));
+        assert!(parse_days("99999999999").unwrap_err().contains("at most"));
+        assert_eq!(parse_days("365"), Ok(365));
+    }
+
+    #[test]
+    fn days_left_rounds_down() {
+        assert_eq!(days_until(NOW, NOW + Duration::hours(47)), 1);
+        assert_eq!(days_until(NOW, NOW - Duration::hours(1)), -1);
+    }
+}

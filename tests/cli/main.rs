@@ -1,0 +1,20 @@
+//! Integration tests of the `certtool` binary, against real tools and servers.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    clippy::missing_panics_doc,
+    reason = "tests fail loudly by design"
+)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests write fixtures and spoil modes on purpose; the product writes only via files.rs"
+)]
+
+mod docs;
+mod inspect;
+mod interop;
+mod perms;
+mod selfsigned;
+mod support;

@@ -1,0 +1,214 @@
+//! Test environment and helpers: a temp dir per test, the certtool binary, real external tools
+//! and servers started on 127.0.0.1 and stopped by PID.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+/// A temp directory and a way to run certtool in it with a pinned environment.
+pub struct TestEnv {
+    pub dir: TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `certtool` with the temp dir as working directory and HOME.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(bin());
+        self.pin_env(cmd.current_dir(self.dir.path()));
+        cmd
+    }
+
+    /// `certtool ARGS` run under `umask MASK` through sh (changing the umask in-process would
+    /// need unsafe code).
+    pub fn cmd_with_umask(&self, mask: &str, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+            .arg(bin())
+            .args(args);
+        self.pin_env(cmd.current_dir(self.dir.path()));
+        cmd
+    }
+
+    fn pin_env<'c>(&self, cmd: &'c mut assert_cmd::Command) -> &'c mut assert_cmd::Command {
+        cmd.env("HOME", self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("INFLUXDB_HTTP_SHARED_SECRET")
+            .env_remove("RUST_BACKTRACE")
+    }
+
+    /// Run `certtool selfsigned` with `args` in this env and insist it succeeds.
+    pub fn selfsigned(&self, args: &[&str]) -> Output {
+        let out = self
+            .cmd()
+            .arg("selfsigned")
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "selfsigned {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        fs::write(&path, contents).expect("write fixture");
+        path
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_certtool"))
+}
+
+pub fn mode(path: &Path) -> u32 {
+    fs::metadata(path).expect("stat").permissions().mode() & 0o7777
+}
+
+pub fn set_mode(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The error contract: exit 2, a `certtool: error:` first line, at most a hint after it, no
+/// panic or backtrace. Returns stderr.
+pub fn assert_input_error(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(err.starts_with("certtool: error: "), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines.len() <= 2, "more than an error and a hint: {err}");
+    if let Some(hint) = lines.get(1) {
+        assert!(hint.starts_with("  hint: "), "stderr: {err}");
+    }
+    assert!(!err.contains("panicked"), "stderr: {err}");
+    err
+}
+
+/// Whether an external tool is on PATH. Under CI a missing tool fails the test: a skipped
+/// interop test proves nothing.
+pub fn require_tool(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} is required under CI (.ci/run installs it)"
+        );
+        eprintln!("skipping: {name} is not installed");
+    }
+    found
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Wait until something accepts connections on 127.0.0.1:`port`; false after ~10 s.
+pub fn wait_for_port(port: u16, child: &mut Child) -> bool {
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// A server process, killed by PID when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `build(port)` on a free port and wait until it listens; retries on a port race.
+pub fn start_server(mut build: impl FnMut(u16) -> Command) -> Server {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = build(port)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        if wait_for_port(port, &mut child) {
+            return Server { child, port };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("server did not start");
+}
+
+/// `openssl s_server` serving `cert` and `key` on 127.0.0.1 with a tiny HTTP responder.
+pub fn openssl_server(cert: &Path, key: &Path) -> Server {
+    start_server(|port| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-www", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(cert)
+            .arg("-key")
+            .arg(key);
+        cmd
+    })
+}
+
+/// Run a command and return its output.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run external tool")
+}
