@@ -50,6 +50,10 @@ pub enum Command {
     Selfsigned(SelfsignedArgs),
     Inspect(InspectArgs),
     Perms(PermsArgs),
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    #[command(subcommand)]
+    Jwt(JwtCommand),
     Completions(CompletionsArgs),
 }
 
@@ -216,6 +220,190 @@ Exit status:
   1  something is wrong (without --fix), or could not be fixed
   2  usage error, or a path that cannot be read";
 
+/// Shared secrets for InfluxDB's token authentication.
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    Generate(SecretGenerateArgs),
+}
+
+/// Generate a random shared secret from the operating system's random number generator.
+///
+/// Prints it on stdout, or writes it to --out with mode 0600 (never replacing a file without
+/// --force). Use it as InfluxDB's `[http] shared-secret`, preferably through the environment
+/// variable `INFLUXDB_HTTP_SHARED_SECRET` rather than in the config file.
+#[derive(Debug, Args)]
+#[command(after_long_help = SECRET_GENERATE_HELP)]
+pub struct SecretGenerateArgs {
+    /// Number of random bytes (at least 32)
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(32..=4096))]
+    pub bytes: u16,
+
+    /// Text encoding of the secret
+    #[arg(long, value_enum, default_value_t = crate::secret::Encoding::Base64url)]
+    pub encoding: crate::secret::Encoding,
+
+    /// Write the secret to this file (mode 0600) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace an existing --out file
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+const SECRET_GENERATE_HELP: &str = "\
+Examples:
+  certtool secret generate --out /etc/influxdb/shared.secret
+  certtool secret generate --bytes 64 --encoding hex
+
+Exit status:
+  0  the secret was written
+  2  usage error, an existing file without --force, or an I/O error";
+
+/// Where a shared secret comes from. Never from a plain argument: argv is visible to all users.
+///
+/// Without any of these, certtool uses `$INFLUXDB_HTTP_SHARED_SECRET` if set, then asks on the
+/// terminal (hidden input). One trailing newline in a file or on stdin is not part of the secret.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct SecretSourceArgs {
+    /// Read the secret from this file (one trailing newline is stripped)
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Read the secret from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+
+    /// Read the secret from standard input (one trailing newline is stripped)
+    #[arg(long)]
+    pub secret_stdin: bool,
+
+    /// Read `[http] shared-secret` from this InfluxDB config file
+    #[arg(long, value_name = "FILE")]
+    pub from_config: Option<PathBuf>,
+}
+
+impl SecretSourceArgs {
+    #[must_use]
+    pub fn source(&self) -> crate::secret::SecretSource {
+        crate::secret::SecretSource {
+            file: self.secret_file.clone(),
+            env: self.secret_env.clone(),
+            stdin: self.secret_stdin,
+            from_config: self.from_config.clone(),
+        }
+    }
+}
+
+/// JSON Web Tokens for InfluxDB 1.x shared-secret authentication.
+#[derive(Debug, Subcommand)]
+pub enum JwtCommand {
+    Mint(JwtMintArgs),
+    Verify(JwtVerifyArgs),
+    Decode(JwtDecodeArgs),
+}
+
+/// Mint a token InfluxDB accepts as `Authorization: Bearer TOKEN`.
+///
+/// The payload is exactly {"username": USER, "exp": SECONDS} (plus any --claim), signed with the
+/// shared secret. Only the token and a newline are printed, so `$(certtool jwt mint ...)` works.
+#[derive(Debug, Args)]
+#[command(after_long_help = JWT_MINT_HELP)]
+pub struct JwtMintArgs {
+    /// InfluxDB user the token is for
+    #[arg(long, value_name = "NAME", required_unless_present = "users_file")]
+    pub user: Option<String>,
+
+    /// Mint one token per user named in FILE (one per line), printed as USER<TAB>TOKEN lines
+    #[arg(long, value_name = "FILE", conflicts_with = "user")]
+    pub users_file: Option<PathBuf>,
+
+    /// Lifetime from now, e.g. 30s, 15m, 12h, 7d
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::duration::parse_seconds, conflicts_with = "exp")]
+    pub ttl: i64,
+
+    /// Expiry as Unix seconds or an RFC 3339 time, instead of --ttl
+    #[arg(long, value_name = "UNIX|RFC3339", allow_negative_numbers = true)]
+    pub exp: Option<String>,
+
+    /// Signature algorithm
+    #[arg(long, value_enum, default_value_t = crate::jwt::Alg::Hs256)]
+    pub alg: crate::jwt::Alg,
+
+    /// Extra claim KEY=VALUE (VALUE is JSON if it parses, else a string); repeatable
+    #[arg(long = "claim", value_name = "KEY=VALUE")]
+    pub claims: Vec<String>,
+
+    /// Allow an --exp in the past (to test that servers reject expired tokens)
+    #[arg(long)]
+    pub allow_expired: bool,
+
+    #[command(flatten)]
+    pub secret: SecretSourceArgs,
+}
+
+const JWT_MINT_HELP: &str = "\
+Examples:
+  TOKEN=$(certtool jwt mint --user telegraf --ttl 12h --secret-file /etc/influxdb/shared.secret)
+  curl -H \"Authorization: Bearer $TOKEN\" 'https://localhost:8086/query?q=SHOW+DATABASES'
+  certtool jwt mint --users-file agents.txt --ttl 7d --secret-env SHARED_SECRET > tokens.tsv
+
+Exit status:
+  0  the token was printed
+  2  usage error, no usable secret, or an expiry in the past without --allow-expired";
+
+/// Check a token's signature and claims as InfluxDB does.
+///
+/// Mirrors influxd 1.x: an HMAC algorithm (HS256/384/512), a valid signature, a numeric non-zero
+/// exp not in the past, nbf/iat not in the future, and a non-empty string username. certtool is
+/// stricter only with --user (the username must match). It cannot tell whether the user exists.
+#[derive(Debug, Args)]
+#[command(after_long_help = JWT_VERIFY_HELP)]
+pub struct JwtVerifyArgs {
+    /// The token, or - to read it from stdin
+    #[arg(value_name = "TOKEN|-")]
+    pub token: String,
+
+    /// Require this username
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Accept a token this long past its exp (clock skew)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::duration::parse_seconds)]
+    pub leeway: i64,
+
+    #[command(flatten)]
+    pub secret: SecretSourceArgs,
+}
+
+const JWT_VERIFY_HELP: &str = "\
+Examples:
+  certtool jwt verify \"$TOKEN\" --secret-file shared.secret --user telegraf
+  echo \"$TOKEN\" | certtool jwt verify - --secret-env SHARED_SECRET
+
+Exit status:
+  0  the token is valid
+  1  the token is invalid (the reason is printed)
+  2  usage error or no usable secret";
+
+/// Show a token's header and payload without verifying anything.
+#[derive(Debug, Args)]
+#[command(after_long_help = JWT_DECODE_HELP)]
+pub struct JwtDecodeArgs {
+    /// The token, or - to read it from stdin
+    #[arg(value_name = "TOKEN|-")]
+    pub token: String,
+}
+
+const JWT_DECODE_HELP: &str = "\
+Examples:
+  certtool jwt decode \"$TOKEN\"
+
+Exit status:
+  0  the token was decoded (NOT verified)
+  2  the token is malformed";
+
 /// Print a shell completion script.
 #[derive(Debug, Args)]
 #[command(after_long_help = COMPLETIONS_HELP)]
@@ -247,15 +435,21 @@ mod tests {
 
     #[test]
     fn every_command_documents_its_exit_status() {
-        let cli = Cli::command();
-        assert!(TOP_HELP.contains("Exit status:"));
-        for sub in cli.get_subcommands() {
-            let help = sub
-                .get_after_long_help()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            assert!(help.contains("Exit status:"), "{}", sub.get_name());
-            assert!(help.contains("Examples:"), "{}", sub.get_name());
+        fn check_leaves(cmd: &clap::Command) {
+            for sub in cmd.get_subcommands() {
+                if sub.has_subcommands() {
+                    check_leaves(sub);
+                    continue;
+                }
+                let help = sub
+                    .get_after_long_help()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                assert!(help.contains("Exit status:"), "{}", sub.get_name());
+                assert!(help.contains("Examples:"), "{}", sub.get_name());
+            }
         }
+        assert!(TOP_HELP.contains("Exit status:"));
+        check_leaves(&Cli::command());
     }
 }

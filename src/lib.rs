@@ -11,10 +11,13 @@
 
 pub mod cli;
 pub mod commands;
+pub mod duration;
 pub mod error;
 pub mod files;
+pub mod jwt;
 pub mod output;
 pub mod pki;
+pub mod secret;
 
 use std::io::{self, Write};
 

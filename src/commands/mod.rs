@@ -3,7 +3,9 @@
 
 pub mod completions;
 pub mod inspect;
+pub mod jwt;
 pub mod perms;
+pub mod secret;
 pub mod selfsigned;
 
 use std::fmt::Write as _;
@@ -23,6 +25,8 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
         Command::Selfsigned(args) => selfsigned::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Perms(args) => perms::run(args, out),
+        Command::Secret(cmd) => secret::run(cmd, out),
+        Command::Jwt(cmd) => jwt::run(cmd, out),
         Command::Completions(args) => completions::run(args, out),
     }
 }

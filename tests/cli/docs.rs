@@ -89,8 +89,22 @@ fn help_and_version() {
     let out = env.cmd().arg("--help").output().unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).contains("Exit status:"));
-    for sub in ["selfsigned", "inspect", "perms", "completions"] {
-        let out = env.cmd().args([sub, "--help"]).output().unwrap();
+    for sub in [
+        "selfsigned",
+        "inspect",
+        "perms",
+        "completions",
+        "secret generate",
+        "jwt mint",
+        "jwt verify",
+        "jwt decode",
+    ] {
+        let out = env
+            .cmd()
+            .args(sub.split(' '))
+            .arg("--help")
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{sub}");
         let text = stdout(&out);
         assert!(

@@ -15,6 +15,7 @@
 mod docs;
 mod inspect;
 mod interop;
+mod jwt;
 mod perms;
 mod selfsigned;
 mod support;

@@ -34,6 +34,16 @@ impl TestEnv {
         cmd
     }
 
+    /// `certtool` as a plain std Command, for spawning with pipes.
+    pub fn cmd_std(&self) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(self.dir.path())
+            .env("HOME", self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("INFLUXDB_HTTP_SHARED_SECRET");
+        cmd
+    }
+
     /// `certtool ARGS` run under `umask MASK` through sh (changing the umask in-process would
     /// need unsafe code).
     pub fn cmd_with_umask(&self, mask: &str, args: &[&str]) -> assert_cmd::Command {

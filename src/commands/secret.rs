@@ -1,0 +1,73 @@
+//! `certtool secret generate`: a random shared secret, to stdout or a 0600 file.
+
+use anyhow::Result;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::describe_written;
+use crate::cli::{SecretCommand, SecretGenerateArgs};
+use crate::error::{Error, ExitStatus};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
+use crate::output::Output;
+use crate::secret;
+
+/// Run `certtool secret ...`.
+pub fn run(cmd: &SecretCommand, out: &mut Output) -> Result<ExitStatus> {
+    match cmd {
+        SecretCommand::Generate(args) => generate(args, out),
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    bytes: u16,
+    encoding: &'static str,
+    file: &'a Written,
+}
+
+fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
+    let Some(path) = &args.out else {
+        if out.json() {
+            return Err(Error::invalid(
+                "--json would print the secret",
+                "write it to a file with --out FILE; --json then describes the file",
+            )
+            .into());
+        }
+        let value = secret::generate(usize::from(args.bytes), args.encoding)?;
+        out.data(&value)?;
+        return Ok(ExitStatus::Success);
+    };
+    files::check_targets([path.as_path()], args.force)?;
+    let value = secret::generate(usize::from(args.bytes), args.encoding)?;
+    let mut contents = Zeroizing::new(value.as_bytes().to_vec());
+    contents.push(b'\n');
+    let written = files::write_all(
+        &[PlannedFile {
+            path: path.clone(),
+            kind: FileKind::Secret,
+            contents,
+        }],
+        WriteOptions {
+            force: args.force,
+            owner: None,
+        },
+    )?;
+    if out.json() {
+        out.json_value(&Report {
+            bytes: args.bytes,
+            encoding: match args.encoding {
+                secret::Encoding::Base64url => "base64url",
+                secret::Encoding::Hex => "hex",
+            },
+            file: &written[0],
+        })?;
+    } else {
+        out.note(&format!(
+            "Generated a {}-byte shared secret\n{}",
+            args.bytes,
+            describe_written(&written, None)
+        ))?;
+    }
+    Ok(ExitStatus::Success)
+}

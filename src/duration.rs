@@ -1,0 +1,61 @@
+//! Human durations on the command line: `30s`, `15m`, `12h`, `7d` (a bare number is seconds).
+
+/// Parse a duration into seconds; used as a clap value parser.
+pub fn parse_seconds(input: &str) -> Result<i64, String> {
+    let input = input.trim();
+    let (number, unit) = match input.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => input.split_at(i),
+        None => (input, "s"),
+    };
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("'{input}' is not a duration like 30s, 15m, 12h or 7d"))?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit in '{input}': use s, m, h or d")),
+    };
+    n.checked_mul(scale)
+        .filter(|s| *s <= 100 * 365 * 86_400)
+        .ok_or_else(|| format!("'{input}' is longer than 100 years"))
+}
+
+/// Seconds as a short human duration: `45s`, `3m 20s`, `2h 5m`, `4d 1h`.
+#[must_use]
+pub fn describe(seconds: i64) -> String {
+    let s = seconds.abs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86_400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units() {
+        assert_eq!(parse_seconds("30s"), Ok(30));
+        assert_eq!(parse_seconds("15m"), Ok(900));
+        assert_eq!(parse_seconds("12h"), Ok(43_200));
+        assert_eq!(parse_seconds("7d"), Ok(604_800));
+        assert_eq!(parse_seconds("90"), Ok(90));
+        assert!(parse_seconds("-5m").is_err());
+        assert!(parse_seconds("5w").is_err());
+        assert!(parse_seconds("").is_err());
+        assert!(parse_seconds("999999999999d").is_err());
+    }
+
+    #[test]
+    fn describes_durations() {
+        assert_eq!(describe(45), "45s");
+        assert_eq!(describe(200), "3m 20s");
+        assert_eq!(describe(-7500), "2h 5m");
+        assert_eq!(describe(90_000), "1d 1h");
+    }
+}

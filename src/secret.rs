@@ -1,0 +1,231 @@
+//! Reading and generating shared secrets: the one place a secret enters certtool.
+//!
+//! Secrets never come from a plain argv value (argv is visible to every user through `ps` and
+//! /proc). They come from a file, a named environment variable, stdin, an InfluxDB config, the
+//! `INFLUXDB_HTTP_SHARED_SECRET` variable, or a hidden prompt when stdin is a terminal. The bytes
+//! live in `Zeroizing` buffers and are never printed, logged or put in `--json` output.
+
+use std::io::{IsTerminal, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ring::rand::SecureRandom;
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::files;
+use crate::output::Output;
+
+/// The environment variable InfluxDB itself reads the shared secret from.
+pub const INFLUXDB_SECRET_ENV: &str = "INFLUXDB_HTTP_SHARED_SECRET";
+
+/// Shorter secrets get a warning: HS256 keys should have at least 256 bits.
+pub const RECOMMENDED_BYTES: usize = 32;
+
+/// Secret bytes, wiped from memory when dropped.
+pub type Secret = Zeroizing<Vec<u8>>;
+
+/// Where to read a secret from; at most one is set (clap enforces it).
+#[derive(Debug, Default, Clone)]
+pub struct SecretSource {
+    pub file: Option<PathBuf>,
+    pub env: Option<String>,
+    pub stdin: bool,
+    pub from_config: Option<PathBuf>,
+}
+
+const SOURCES_HINT: &str = "pass --secret-file FILE, --secret-env VAR, --secret-stdin or \
+     --from-config influxdb.conf, or set INFLUXDB_HTTP_SHARED_SECRET";
+
+/// Read the secret from the first source given, in the documented order of preference.
+pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
+    let raw = if let Some(path) = &source.file {
+        warn_if_readable_by_others(path, out)?;
+        files::read_input(path)?
+    } else if let Some(var) = &source.env {
+        from_env(var)?.ok_or_else(|| {
+            Error::invalid(
+                format!("environment variable {var} is not set"),
+                "export it first, or choose another secret source",
+            )
+        })?
+    } else if source.stdin {
+        let mut buf = Zeroizing::new(Vec::new());
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .context("cannot read the secret from stdin")?;
+        buf
+    } else if let Some(config) = &source.from_config {
+        warn_if_readable_by_others(config, out)?;
+        from_influxdb_config(config)?
+    } else if let Some(value) = from_env(INFLUXDB_SECRET_ENV)? {
+        value
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        prompt()?
+    } else {
+        return Err(Error::invalid(
+            "no shared secret given (and no terminal to ask on)",
+            SOURCES_HINT,
+        )
+        .into());
+    };
+    let secret = strip_one_newline(raw);
+    check_secret(&secret, out)?;
+    Ok(secret)
+}
+
+fn from_env(var: &str) -> Result<Option<Secret>> {
+    match std::env::var_os(var) {
+        Some(value) => Ok(Some(Zeroizing::new(
+            value
+                .into_string()
+                .map_err(|_| anyhow::anyhow!("environment variable {var} is not valid UTF-8"))?
+                .into_bytes(),
+        ))),
+        None => Ok(None),
+    }
+}
+
+fn prompt() -> Result<Secret> {
+    let value = dialoguer::Password::new()
+        .with_prompt("Shared secret")
+        .interact()
+        .context("cannot read the secret from the terminal")?;
+    Ok(Zeroizing::new(value.into_bytes()))
+}
+
+/// `[http] shared-secret` from an InfluxDB 1.x config, read with `toml_edit`.
+fn from_influxdb_config(path: &Path) -> Result<Secret> {
+    let bytes = files::read_input(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("'{}' is not UTF-8 text", path.display()))?;
+    let doc: toml_edit::Document<&str> = toml_edit::Document::parse(text)
+        .map_err(|e| anyhow::anyhow!("cannot parse '{}': {}", path.display(), e.message()))?;
+    let value = doc
+        .get("http")
+        .and_then(|http| http.get("shared-secret"))
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("'{}' has no [http] shared-secret", path.display()),
+                "set it there, or pass the secret another way",
+            )
+        })?;
+    Ok(Zeroizing::new(value.as_bytes().to_vec()))
+}
+
+/// Files and stdin usually end with a newline that is not part of the secret; InfluxDB would
+/// use the newline as key bytes and reject every token. Exactly one is removed.
+#[must_use]
+pub fn strip_one_newline(mut secret: Secret) -> Secret {
+    if secret.last() == Some(&b'\n') {
+        secret.pop();
+        if secret.last() == Some(&b'\r') {
+            secret.pop();
+        }
+    }
+    secret
+}
+
+fn check_secret(secret: &[u8], out: &mut Output) -> Result<()> {
+    if secret.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::invalid(
+            "the shared secret is empty",
+            "an empty shared-secret disables token checks in some InfluxDB releases \
+             (CVE-2019-20933); generate one with: certtool secret generate --out shared.secret",
+        )
+        .into());
+    }
+    if secret.len() < RECOMMENDED_BYTES {
+        out.warn(&format!(
+            "the shared secret is only {} bytes; use at least {RECOMMENDED_BYTES} \
+             (certtool secret generate)",
+            secret.len()
+        ))?;
+    }
+    Ok(())
+}
+
+fn warn_if_readable_by_others(path: &Path, out: &mut Output) -> Result<()> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.mode() & 0o077 != 0
+    {
+        out.warn(&format!(
+            "'{}' is readable by others (mode {}); run: certtool perms --fix {}",
+            path.display(),
+            crate::output::mode_string(meta.mode()),
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// How a generated secret is written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Encoding {
+    /// URL-safe base64 without padding (safe in env files and TOML strings)
+    #[default]
+    Base64url,
+    /// Lower-case hexadecimal
+    Hex,
+}
+
+/// `bytes` random bytes from the OS, encoded as text.
+pub fn generate(bytes: usize, encoding: Encoding) -> Result<Zeroizing<String>> {
+    let mut raw = Zeroizing::new(vec![0u8; bytes]);
+    ring::rand::SystemRandom::new()
+        .fill(&mut raw)
+        .map_err(|_| anyhow::anyhow!("the system random number generator failed"))?;
+    Ok(Zeroizing::new(match encoding {
+        Encoding::Base64url => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_slice())
+        }
+        Encoding::Hex => crate::output::colon_hex(&raw)
+            .replace(':', "")
+            .to_ascii_lowercase(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_exactly_one_newline() {
+        let s = |b: &[u8]| strip_one_newline(Zeroizing::new(b.to_vec())).to_vec();
+        assert_eq!(s(b"abc\n"), b"abc");
+        assert_eq!(s(b"abc\r\n"), b"abc");
+        assert_eq!(s(b"abc\n\n"), b"abc\n");
+        assert_eq!(s(b"abc"), b"abc");
+    }
+
+    #[test]
+    fn generated_secrets_have_the_right_length_and_alphabet() {
+        let b = generate(32, Encoding::Base64url).unwrap();
+        assert_eq!(b.len(), 43);
+        assert!(
+            b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        let h = generate(32, Encoding::Hex).unwrap();
+        assert_eq!(h.len(), 64);
+        assert!(
+            h.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(generate(32, Encoding::Hex).unwrap(), h);
+    }
+
+    #[test]
+    fn empty_secrets_are_refused_and_short_ones_warned() {
+        let (mut o, mut e) = (Vec::new(), Vec::new());
+        let mut out = Output::new(&mut o, &mut e, false);
+        assert!(check_secret(b"  \t", &mut out).is_err());
+        assert!(check_secret(b"", &mut out).is_err());
+        check_secret(b"short", &mut out).unwrap();
+        assert!(String::from_utf8_lossy(&e).contains("only 5 bytes"));
+    }
+}
