@@ -2,11 +2,10 @@
 //! and x509 tools, curl and Python's ssl (OpenSSL), gnutls-cli (GnuTLS), and the influx CLI
 //! (Go) against a real influxd — each over a real TLS handshake on 127.0.0.1.
 
-use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::{TestEnv, openssl_server, require_tool, run, start_server, stderr, stdout};
+use crate::support::{TestEnv, openssl_server, require_tool, run, start_influxd, stderr, stdout};
 
 const KEY_TYPES: [&str; 6] = [
     "ecdsa-p256",
@@ -267,20 +266,6 @@ fn bundle_file_serves_as_cert_and_key() {
     curl_ok(&env.path("localhost.crt"), "localhost", server.port).unwrap();
 }
 
-/// A minimal influxd configuration with HTTPS on `port`, data under `dir`.
-fn influxd_config(dir: &Path, port: u16, rpc_port: u16, cert: &Path, key: &Path) -> String {
-    format!(
-        "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc_port}\"\n\
-         [meta]\n  dir = \"{d}/meta\"\n[data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n\
-         [monitor]\n  store-enabled = false\n\
-         [http]\n  bind-address = \"127.0.0.1:{port}\"\n  https-enabled = true\n\
-         \x20 https-certificate = \"{c}\"\n  https-private-key = \"{k}\"\n",
-        d = dir.display(),
-        c = cert.display(),
-        k = key.display()
-    )
-}
-
 #[test]
 fn go_clients_trust_it_influx_cli_against_a_real_influxd() {
     if !(require_tool("influxd") && require_tool("influx")) {
@@ -298,23 +283,14 @@ fn go_clients_trust_it_influx_cli_against_a_real_influxd() {
         ]);
         env.selfsigned(&["--host", "other.test"]);
         let (cert, key) = (env.path("localhost.crt"), env.path("localhost.key"));
-        let server = start_server(|port| {
-            let config = env.path(&format!("influxdb-{port}.conf"));
-            fs::write(
-                &config,
-                influxd_config(
-                    env.dir.path(),
-                    port,
-                    crate::support::free_port(),
-                    &cert,
-                    &key,
-                ),
-            )
-            .unwrap();
-            let mut cmd = Command::new("influxd");
-            cmd.arg("-config").arg(&config);
-            cmd
-        });
+        let server = start_influxd(
+            &env,
+            &format!(
+                "  https-enabled = true\n  https-certificate = \"{}\"\n  https-private-key = \"{}\"\n",
+                cert.display(),
+                key.display()
+            ),
+        );
         let influx = |ca: &Path, host: &str| {
             run(Command::new("influx")
                 .env("SSL_CERT_FILE", ca)

@@ -7,9 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{
-    TestEnv, assert_input_error, mode, require_tool, run, start_server, stderr, stdout,
-};
+use crate::support::{TestEnv, assert_input_error, mode, require_tool, run, stderr, stdout};
 
 const SECRET: &str = "k3Xv9qP2mL7wR4tY8uZ1aB6cD0eF5gH2jK9nM3pQ7sT";
 
@@ -414,29 +412,6 @@ fn users_file_mints_one_token_per_user() {
     }
 }
 
-/// influxd with auth and a shared secret on a free port; returns the server and a curl helper.
-fn influxd_with_auth(env: &TestEnv) -> crate::support::Server {
-    start_server(|port| {
-        let rpc = crate::support::free_port();
-        let dir = env.dir.path().display();
-        let config = env.path(&format!("influxdb-{port}.conf"));
-        fs::write(
-            &config,
-            format!(
-                "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n\
-                 [meta]\n  dir = \"{dir}/meta\"\n[data]\n  dir = \"{dir}/data\"\n  wal-dir = \"{dir}/wal\"\n\
-                 [monitor]\n  store-enabled = false\n\
-                 [http]\n  bind-address = \"127.0.0.1:{port}\"\n  auth-enabled = true\n\
-                 \x20 shared-secret = \"{SECRET}\"\n"
-            ),
-        )
-        .unwrap();
-        let mut cmd = Command::new("influxd");
-        cmd.arg("-config").arg(config);
-        cmd
-    })
-}
-
 fn query(port: u16, q: &str, auth: &[&str]) -> String {
     let out = run(Command::new("curl")
         .args([
@@ -465,7 +440,10 @@ fn a_real_influxd_accepts_and_refuses_tokens_as_expected() {
         "other.secret",
         "a-completely-different-secret-of-32+bytes\n",
     );
-    let server = influxd_with_auth(&env);
+    let server = crate::support::start_influxd(
+        &env,
+        &format!("  auth-enabled = true\n  shared-secret = \"{SECRET}\"\n"),
+    );
     let port = server.port;
     // The first admin may be created without credentials; then a user without privileges.
     assert_eq!(

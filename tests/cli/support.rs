@@ -218,6 +218,29 @@ pub fn openssl_server(cert: &Path, key: &Path) -> Server {
     })
 }
 
+/// A real influxd on a free loopback port, data under `env`'s temp dir, with `http_settings`
+/// (lines for its `[http]` section) added; stopped by PID when dropped.
+pub fn start_influxd(env: &TestEnv, http_settings: &str) -> Server {
+    start_server(|port| {
+        let dir = env.dir.path().display();
+        let config = env.path(&format!("influxdb-{port}.conf"));
+        let rpc = free_port();
+        fs::write(
+            &config,
+            format!(
+                "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n\
+                 [meta]\n  dir = \"{dir}/meta\"\n[data]\n  dir = \"{dir}/data\"\n  wal-dir = \"{dir}/wal\"\n\
+                 [monitor]\n  store-enabled = false\n\
+                 [http]\n  bind-address = \"127.0.0.1:{port}\"\n{http_settings}"
+            ),
+        )
+        .expect("write influxd config");
+        let mut cmd = Command::new("influxd");
+        cmd.arg("-config").arg(config);
+        cmd
+    })
+}
+
 /// Run a command and return its output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run external tool")
