@@ -178,15 +178,23 @@ pub fn generate(bytes: usize, encoding: Encoding) -> Result<Zeroizing<String>> {
     ring::rand::SystemRandom::new()
         .fill(&mut raw)
         .map_err(|_| anyhow::anyhow!("the system random number generator failed"))?;
-    Ok(Zeroizing::new(match encoding {
+    // Encode straight into a zeroizing buffer: no intermediate copy of the secret is left behind.
+    let mut text = Zeroizing::new(String::with_capacity(bytes * 2));
+    match encoding {
         Encoding::Base64url => {
             use base64::Engine as _;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.as_slice())
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode_string(raw.as_slice(), &mut text);
         }
-        Encoding::Hex => crate::output::colon_hex(&raw)
-            .replace(':', "")
-            .to_ascii_lowercase(),
-    }))
+        Encoding::Hex => {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            for b in raw.iter() {
+                text.push(char::from(DIGITS[usize::from(b >> 4)]));
+                text.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+            }
+        }
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
