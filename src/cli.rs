@@ -48,6 +48,10 @@ Exit status:
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Selfsigned(SelfsignedArgs),
+    #[command(subcommand)]
+    Ca(CaCommand),
+    Check(CheckArgs),
+    Renew(RenewArgs),
     Inspect(InspectArgs),
     Perms(PermsArgs),
     #[command(subcommand)]
@@ -111,7 +115,7 @@ Exit status:
 /// When a certificate is valid.
 #[derive(Debug, Args)]
 pub struct ValidityArgs {
-    /// Days of validity, counted from notBefore [default: 365; at most 36500]
+    /// Days of validity, counted from notBefore [default: 365, or 3650 for a CA; at most 36500]
     #[arg(
         long,
         value_name = "N",
@@ -137,7 +141,7 @@ pub struct OutputArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
 
-    /// Base file name [default: the first host, with a leading * written as _wildcard]
+    /// Base file name [default: the first host, with a leading * written as _wildcard; ca for a CA]
     #[arg(long, value_name = "BASE")]
     pub name: Option<String>,
 
@@ -157,6 +161,207 @@ pub struct OutputArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+/// A small local certificate authority for servers and clients that must trust each other.
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    Init(CaInitArgs),
+    Issue(CaIssueArgs),
+}
+
+/// Create a local CA: a private key and a self-signed CA certificate.
+///
+/// The certificate says CA:TRUE (critical) with a path length (0: it signs server and client
+/// certificates only), keyUsage keyCertSign and cRLSign, and a subjectKeyIdentifier. Clients
+/// trust DIR/BASE.crt once; every certificate issued with `certtool ca issue` then chains to it.
+/// With --permitted-dns, name constraints limit what the CA can sign, so a leaked CA key cannot
+/// mint certificates for other domains; such a CA signs for no IP address unless --permitted-ip
+/// names a range. Writes DIR/BASE.crt (0644) and DIR/BASE.key (0600), all or nothing.
+#[derive(Debug, Args)]
+#[command(after_long_help = CA_INIT_HELP)]
+pub struct CaInitArgs {
+    /// Common name of the CA
+    #[arg(long, value_name = "NAME", default_value = "certtool local CA")]
+    pub cn: String,
+
+    #[command(flatten)]
+    pub validity: ValidityArgs,
+
+    /// Key type
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    /// How many intermediate CAs may follow this one (0: it signs leaf certificates only)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub path_len: u8,
+
+    /// Permit only this domain and the names below it; repeatable
+    #[arg(long = "permitted-dns", value_name = "DOMAIN")]
+    pub permitted_dns: Vec<String>,
+
+    /// Permit only IP addresses in this range (e.g. `127.0.0.0/8`, `::1/128`); repeatable
+    #[arg(long = "permitted-ip", value_name = "CIDR")]
+    pub permitted_ip: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const CA_INIT_HELP: &str = "\
+Examples:
+  certtool ca init --out-dir /etc/ssl/local-ca
+  certtool ca init --cn 'Metrics CA' --permitted-dns example.com --permitted-ip 127.0.0.0/8
+  certtool ca init --days 1825 --key-type ecdsa-p384 --json
+
+Exit status:
+  0  the files were written
+  2  usage error, bad input, an existing file without --force, or an I/O error; nothing is written";
+
+/// Issue a server (or mutual-TLS client) certificate signed by a local CA.
+///
+/// The leaf has every --host as a subjectAltName, CA:FALSE, keyUsage digitalSignature
+/// (+keyEncipherment for RSA), extendedKeyUsage serverAuth (and clientAuth with --client) and an
+/// authorityKeyIdentifier. DIR/BASE.crt holds the leaf followed by the CA certificate: the full
+/// chain that InfluxDB's https-certificate and Prometheus's `cert_file` expect. The CA key is only
+/// read. A leaf never outlives its CA: a longer --days is shortened to the CA's expiry, with a
+/// warning. A CA/key pair that do not match, a certificate that is not a CA, an expired CA, or a
+/// host outside the CA's name constraints is refused before anything is written.
+#[derive(Debug, Args)]
+#[command(after_long_help = CA_ISSUE_HELP)]
+pub struct CaIssueArgs {
+    /// The CA certificate (from `certtool ca init`)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: PathBuf,
+
+    /// The CA private key; only read
+    #[arg(long, value_name = "FILE")]
+    pub ca_key: PathBuf,
+
+    /// DNS name, wildcard (*.example.com) or IP address the certificate covers; repeatable
+    #[arg(
+        long = "host",
+        value_name = "NAME|IP",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub hosts: Vec<String>,
+
+    #[command(flatten)]
+    pub validity: ValidityArgs,
+
+    /// Key type
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    /// Also allow TLS client authentication (extendedKeyUsage clientAuth), for mutual TLS
+    #[arg(long)]
+    pub client: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const CA_ISSUE_HELP: &str = "\
+Examples:
+  certtool ca issue --ca-cert ca.crt --ca-key ca.key --host influx.example.com --host 127.0.0.1
+  certtool ca issue --ca-cert ca.crt --ca-key ca.key --host '*.metrics.example.com' --days 90
+  certtool ca issue --ca-cert ca.crt --ca-key ca.key --host telegraf-01 --client --name telegraf
+
+Exit status:
+  0  the files were written
+  2  usage error, bad input (CA and key do not match, not a CA, expired CA, host outside the
+     CA's name constraints), an existing file without --force, or an I/O error";
+
+/// Check certificates for expiry, with exit codes scripts can trust.
+///
+/// Prints one line per certificate: path, subject, days left and status. A directory checks
+/// every file directly inside it that holds a certificate (other files, such as keys, are
+/// skipped); every certificate of a chain file is checked. Unlike `step certificate
+/// needs-renewal`, success means nothing needs attention. --prometheus prints metrics in the text
+/// exposition format for `node_exporter`'s textfile collector instead.
+#[derive(Debug, Args)]
+#[command(after_long_help = CHECK_HELP)]
+pub struct CheckArgs {
+    /// Certificate files or directories of them
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Also fail for certificates that expire within this window, e.g. 30d [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
+    pub within: Option<i64>,
+
+    /// Print Prometheus metrics (`certtool_cert_not_after_seconds`, ...) instead of text
+    #[arg(long)]
+    pub prometheus: bool,
+}
+
+const CHECK_HELP: &str = "\
+Examples:
+  certtool check /etc/ssl/influxdb --within 30d || mail -s 'renew certificates' root
+  certtool check --prometheus --within 21d /etc/ssl/influxdb \\
+      > /var/lib/node_exporter/certtool.prom.tmp; mv /var/lib/node_exporter/certtool.prom{.tmp,}
+  certtool check influxdb.crt --json | jq '.certificates[] | .days_left'
+
+Exit status:
+  0  every certificate is valid (and does not expire within --within)
+  1  a certificate is expired, not yet valid, or expires within --within
+  2  usage error, a path that cannot be read, or a file with no certificate in it";
+
+/// Re-issue a certificate with the same names, and replace it atomically.
+///
+/// The new certificate keeps the subject, SANs, key type, client/server use and lifetime of the
+/// old one (unless --days), and is self-signed, or signed by --ca-cert/--ca-key when the old one
+/// came from a CA. A new key is generated unless --reuse-key. The old pair is kept as NAME.crt.bak
+/// and NAME.key.bak; the new files take the old files' owner and mode (a key never more open
+/// than 0640). With --within, nothing happens unless the certificate expires within the window,
+/// so it can run daily from cron or a systemd timer; --exec runs a command after a renewal only.
+#[derive(Debug, Args)]
+#[command(after_long_help = RENEW_HELP)]
+pub struct RenewArgs {
+    /// The certificate to renew
+    #[arg(value_name = "CERT")]
+    pub cert: PathBuf,
+
+    /// Its private key [default: CERT with the extension .key]
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+
+    /// CA certificate to sign with (for a certificate issued by a CA)
+    #[arg(long, value_name = "FILE", requires = "ca_key")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// CA private key to sign with; only read
+    #[arg(long, value_name = "FILE", requires = "ca_cert")]
+    pub ca_key: Option<PathBuf>,
+
+    /// Days of validity of the new certificate [default: the old certificate's lifetime]
+    #[arg(long, value_name = "N", value_parser = parse_days, allow_negative_numbers = true)]
+    pub days: Option<u32>,
+
+    /// Renew only if the certificate expires within this window, e.g. 30d
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
+    pub within: Option<i64>,
+
+    /// Keep the existing private key instead of generating a new one
+    #[arg(long)]
+    pub reuse_key: bool,
+
+    /// Shell command to run after a renewal (not when nothing was due), e.g. 'systemctl reload influxdb'
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
+}
+
+const RENEW_HELP: &str = "\
+Examples:
+  certtool renew /etc/ssl/influxdb/influxdb.crt --within 30d --exec 'systemctl restart influxdb'
+  certtool renew influx.crt --ca-cert ca.crt --ca-key ca.key --days 90
+  certtool renew localhost.crt --reuse-key --json
+
+Exit status:
+  0  renewed, or not due (with --within)
+  1  renewed, but the --exec command failed
+  2  usage error, bad input (no key, key does not match with --reuse-key, a CA-issued
+     certificate without --ca-cert), or an I/O error; the old files are left as they were";
 
 /// Show what a certificate, chain or private key file holds.
 ///

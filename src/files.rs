@@ -145,6 +145,24 @@ pub struct PlannedFile {
     pub path: PathBuf,
     pub kind: FileKind,
     pub contents: Zeroizing<Vec<u8>>,
+    /// The mode to create it with: the kind's mode unless set otherwise.
+    pub mode: u32,
+    /// Owner of this file, instead of [`WriteOptions::owner`].
+    pub owner: Option<Owner>,
+}
+
+impl PlannedFile {
+    /// A file of `kind` with the kind's mode; the contents are copied into a zeroizing buffer.
+    #[must_use]
+    pub fn new(path: PathBuf, kind: FileKind, contents: &[u8]) -> PlannedFile {
+        PlannedFile {
+            path,
+            kind,
+            contents: Zeroizing::new(contents.to_vec()),
+            mode: kind.mode(),
+            owner: None,
+        }
+    }
 }
 
 /// How to write a set of files.
@@ -153,6 +171,9 @@ pub struct WriteOptions {
     /// Replace existing files (never symlinks).
     pub force: bool,
     pub owner: Option<Owner>,
+    /// Keep each replaced file as `PATH.bak` (replacing an older `.bak`), sharing its inode, so
+    /// mode and owner are exactly the old file's.
+    pub keep_backups: bool,
 }
 
 /// What happened to one file.
@@ -164,6 +185,9 @@ pub struct Written {
     pub mode: u32,
     /// An existing file was replaced (only with `--force`).
     pub replaced: bool,
+    /// Where the replaced file was kept, with [`WriteOptions::keep_backups`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<PathBuf>,
 }
 
 #[allow(
@@ -239,7 +263,7 @@ fn stage_and_commit(
     for file in files {
         let dir = parent_dir(&file.path);
         create_dirs(dir, created_dirs)?;
-        let (temp, handle) = stage(file, opts.owner)?;
+        let (temp, handle) = stage(file, file.owner.or(opts.owner))?;
         staged.push(temp);
         handles.push(handle);
     }
@@ -266,7 +290,7 @@ fn stage_and_commit(
     let mut synced_dirs: Vec<&Path> = Vec::with_capacity(files.len());
     let mut written = Vec::with_capacity(files.len());
     for (file, c) in files.iter().zip(committed) {
-        let replaced = c.finish();
+        let (replaced, backup) = c.finish(opts.keep_backups)?;
         let dir = parent_dir(&file.path);
         if !synced_dirs.contains(&dir) {
             sync_dir(dir)?;
@@ -275,8 +299,9 @@ fn stage_and_commit(
         written.push(Written {
             path: file.path.clone(),
             kind: file.kind,
-            mode: file.kind.mode(),
+            mode: file.mode,
             replaced,
+            backup,
         });
     }
     Ok(written)
@@ -331,7 +356,7 @@ impl Drop for TempFile {
 
 /// Write `file` to a temp file beside its target; the caller syncs the returned handle.
 fn stage(file: &PlannedFile, owner: Option<Owner>) -> Result<(TempFile, File)> {
-    let (target, contents, mode) = (&file.path, &file.contents, file.kind.mode());
+    let (target, contents, mode) = (&file.path, &file.contents, file.mode);
     let (mut file, temp) = create_temp_beside(target, mode)?;
     let context = || format!("cannot write '{}'", target.display());
     // The umask may have removed bits at creation; fchmod makes the mode exact.
@@ -414,16 +439,35 @@ impl Committed {
         }
     }
 
-    /// Drop the backup; returns whether a file was replaced.
-    fn finish(self) -> bool {
-        match &self.backup {
-            Some(backup) => {
-                let _ = fs::remove_file(backup);
-                true
-            }
-            None => false,
+    /// Drop the backup, or keep it as `TARGET.bak`; returns whether a file was replaced and
+    /// where the old one was kept.
+    fn finish(self, keep: bool) -> Result<(bool, Option<PathBuf>)> {
+        let Some(backup) = &self.backup else {
+            return Ok((false, None));
+        };
+        if !keep {
+            let _ = fs::remove_file(backup);
+            return Ok((true, None));
         }
+        let kept = backup_path(&self.target);
+        // rename() replaces an older backup (or a symlink there) without following it.
+        fs::rename(backup, &kept).with_context(|| {
+            format!(
+                "'{}' was replaced, but the old file could not be kept as '{}'",
+                self.target.display(),
+                kept.display()
+            )
+        })?;
+        Ok((true, Some(kept)))
     }
+}
+
+/// `PATH.bak`, where a replaced file is kept.
+#[must_use]
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".bak");
+    PathBuf::from(name)
 }
 
 fn commit(temp: TempFile, target: &Path, force: bool) -> Result<Committed> {
@@ -578,11 +622,7 @@ mod tests {
     use std::os::unix::fs::symlink;
 
     fn planned(path: PathBuf, kind: FileKind, text: &str) -> PlannedFile {
-        PlannedFile {
-            path,
-            kind,
-            contents: Zeroizing::new(text.as_bytes().to_vec()),
-        }
+        PlannedFile::new(path, kind, text.as_bytes())
     }
 
     fn mode_of(path: &Path) -> u32 {
@@ -638,7 +678,7 @@ mod tests {
         assert_eq!(fs::read(&key).unwrap(), b"old");
         let forced = WriteOptions {
             force: true,
-            owner: None,
+            ..WriteOptions::default()
         };
         let written =
             write_all(&[planned(key.clone(), FileKind::PrivateKey, "new")], forced).unwrap();
@@ -656,7 +696,7 @@ mod tests {
         symlink(&real, &link).unwrap();
         let forced = WriteOptions {
             force: true,
-            owner: None,
+            ..WriteOptions::default()
         };
         let err = write_all(&[planned(link, FileKind::PrivateKey, "new")], forced).unwrap_err();
         assert!(matches!(
@@ -676,7 +716,7 @@ mod tests {
         fs::create_dir(&old_crt).unwrap();
         let forced = WriteOptions {
             force: true,
-            owner: None,
+            ..WriteOptions::default()
         };
         let err = write_all(
             &[

@@ -1,10 +1,13 @@
 //! One module per subcommand, each with `run(args, out) -> Result<ExitStatus>`, plus the few
 //! helpers several commands share (output paths, owner, the "what was written" summary).
 
+pub mod ca;
+pub mod check;
 pub mod completions;
 pub mod inspect;
 pub mod jwt;
 pub mod perms;
+pub mod renew;
 pub mod secret;
 pub mod selfsigned;
 
@@ -23,6 +26,9 @@ use crate::pki::Host;
 pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
     match &cli.command {
         Command::Selfsigned(args) => selfsigned::run(args, out),
+        Command::Ca(cmd) => ca::run(cmd, out),
+        Command::Check(args) => check::run(args, out),
+        Command::Renew(args) => renew::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Perms(args) => perms::run(args, out),
         Command::Secret(cmd) => secret::run(cmd, out),
@@ -42,9 +48,17 @@ impl OutputPaths {
     /// `--cert-out`/`--key-out` if given, else `DIR/BASE.crt` and `DIR/BASE.key` where BASE is
     /// `--name` or derived from the first host.
     pub fn resolve(args: &OutputArgs, hosts: &[Host]) -> Result<OutputPaths> {
+        Self::resolve_or(
+            args,
+            &hosts.first().map(Host::file_base).unwrap_or_default(),
+        )
+    }
+
+    /// As [`OutputPaths::resolve`], with `default_base` when there is no `--name`.
+    pub fn resolve_or(args: &OutputArgs, default_base: &str) -> Result<OutputPaths> {
         let base = match &args.name {
             Some(name) => validate_base_name(name)?,
-            None => hosts.first().map(Host::file_base).unwrap_or_default(),
+            None => default_base.to_owned(),
         };
         Ok(OutputPaths {
             cert: args
@@ -108,6 +122,30 @@ pub fn describe_written(written: &[Written], owner: Option<Owner>) -> String {
         );
     }
     text
+}
+
+/// Warn about wildcard coverage: a wildcard covers one label only, and never the bare domain: say so when that is likely a
+/// surprise.
+pub fn warn_about_coverage(out: &mut Output<'_>, hosts: &[Host]) -> Result<()> {
+    for host in hosts.iter().filter(|h| h.is_wildcard()) {
+        let Host::Dns(name) = host else { continue };
+        let bare = &name[2..];
+        if !hosts.contains(&Host::Dns(bare.to_owned())) {
+            out.warn(&format!(
+                "{name} does not cover {bare} itself; add --host {bare} if clients use it"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+#[must_use]
+pub fn url_host(host: &Host) -> String {
+    match host {
+        Host::Ip(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
+        Host::Dns(name) if name.starts_with("*.") => format!("www{}", &name[1..]),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

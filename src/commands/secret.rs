@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use super::describe_written;
 use crate::cli::{SecretCommand, SecretGenerateArgs};
@@ -40,17 +39,13 @@ fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
     };
     files::check_targets([path.as_path()], args.force)?;
     let value = secret::generate(usize::from(args.bytes), args.encoding)?;
-    let mut contents = Zeroizing::new(value.as_bytes().to_vec());
-    contents.push(b'\n');
+    let mut file = PlannedFile::new(path.clone(), FileKind::Secret, value.as_bytes());
+    file.contents.push(b'\n');
     let written = files::write_all(
-        &[PlannedFile {
-            path: path.clone(),
-            kind: FileKind::Secret,
-            contents,
-        }],
+        &[file],
         WriteOptions {
             force: args.force,
-            owner: None,
+            ..WriteOptions::default()
         },
     )?;
     if out.json() {

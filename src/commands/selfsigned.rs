@@ -9,9 +9,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde::Serialize;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
-use super::{OutputPaths, describe_written, resolve_owner};
+use super::{OutputPaths, describe_written, resolve_owner, url_host, warn_about_coverage};
 use crate::cli::SelfsignedArgs;
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
@@ -62,6 +61,7 @@ impl Plan {
             write: WriteOptions {
                 force: args.output.force,
                 owner: resolve_owner(args.output.owner.as_deref())?,
+                ..WriteOptions::default()
             },
         })
     }
@@ -78,27 +78,24 @@ impl Plan {
     fn files(&self, issued: &Issued) -> Vec<PlannedFile> {
         let mut planned = Vec::with_capacity(3);
         if let Some(path) = &self.key_path {
-            planned.push(PlannedFile {
-                path: path.clone(),
-                kind: FileKind::PrivateKey,
-                contents: Zeroizing::new(issued.key_pem.as_bytes().to_vec()),
-            });
+            planned.push(PlannedFile::new(
+                path.clone(),
+                FileKind::PrivateKey,
+                issued.key_pem.as_bytes(),
+            ));
         }
         if let Some(path) = &self.cert_path {
-            planned.push(PlannedFile {
-                path: path.clone(),
-                kind: FileKind::Certificate,
-                contents: Zeroizing::new(issued.cert_pem.as_bytes().to_vec()),
-            });
+            planned.push(PlannedFile::new(
+                path.clone(),
+                FileKind::Certificate,
+                issued.cert_pem.as_bytes(),
+            ));
         }
         if let Some(path) = &self.bundle_path {
-            let mut both = Zeroizing::new(issued.cert_pem.as_bytes().to_vec());
-            both.extend_from_slice(issued.key_pem.as_bytes());
-            planned.push(PlannedFile {
-                path: path.clone(),
-                kind: FileKind::Bundle,
-                contents: both,
-            });
+            let mut bundle =
+                PlannedFile::new(path.clone(), FileKind::Bundle, issued.cert_pem.as_bytes());
+            bundle.contents.extend_from_slice(issued.key_pem.as_bytes());
+            planned.push(bundle);
         }
         planned
     }
@@ -185,27 +182,4 @@ fn report(
     }
     out.note(&text)?;
     Ok(())
-}
-
-/// A wildcard covers one label only, and never the bare domain: say so when that is likely a
-/// surprise.
-fn warn_about_coverage(out: &mut Output, hosts: &[Host]) -> Result<()> {
-    for host in hosts.iter().filter(|h| h.is_wildcard()) {
-        let Host::Dns(name) = host else { continue };
-        let bare = &name[2..];
-        if !hosts.contains(&Host::Dns(bare.to_owned())) {
-            out.warn(&format!(
-                "{name} does not cover {bare} itself; add --host {bare} if clients use it"
-            ))?;
-        }
-    }
-    Ok(())
-}
-
-fn url_host(host: &Host) -> String {
-    match host {
-        Host::Ip(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
-        Host::Dns(name) if name.starts_with("*.") => format!("www{}", &name[1..]),
-        other => other.to_string(),
-    }
 }

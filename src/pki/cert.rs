@@ -15,8 +15,8 @@
 
 use anyhow::{Context, Result};
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
-    SanType, SerialNumber,
+    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, SanType, SerialNumber,
 };
 use ring::rand::SecureRandom;
 use zeroize::Zeroizing;
@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 use super::keys::{self, KeyType};
 use super::names::Host;
 use super::validity::Validity;
+use crate::error::Error;
 
 /// What a new server (leaf) certificate must say.
 #[derive(Debug, Clone)]
@@ -52,20 +53,32 @@ impl Issued {
 /// Generate a key and a self-signed server certificate for `spec`.
 pub fn self_signed(spec: &LeafSpec) -> Result<Issued> {
     let key = keys::generate(spec.key_type)?;
-    let params = leaf_params(spec)?;
+    sign_self(&leaf_params(spec)?, &key)
+}
+
+/// Sign `params` with `key` itself.
+pub fn sign_self(params: &CertificateParams, key: &KeyPair) -> Result<Issued> {
     let cert = params
-        .self_signed(&key)
+        .self_signed(key)
         .context("cannot sign the certificate")?;
-    Ok(Issued {
-        cert_pem: cert.pem(),
-        cert_der: cert.der().to_vec(),
-        key_pem: keys::to_pem(&key),
-        serial: params
-            .serial_number
-            .as_ref()
-            .map(SerialNumber::to_bytes)
-            .unwrap_or_default(),
-    })
+    Ok(Issued::new(&cert, key, params))
+}
+
+impl Issued {
+    /// The result of signing `params` for `key`.
+    #[must_use]
+    pub fn new(cert: &rcgen::Certificate, key: &KeyPair, params: &CertificateParams) -> Issued {
+        Issued {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().to_vec(),
+            key_pem: keys::to_pem(key),
+            serial: params
+                .serial_number
+                .as_ref()
+                .map(SerialNumber::to_bytes)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// rcgen parameters for a server certificate covering `spec.hosts`.
@@ -113,6 +126,123 @@ pub fn random_serial() -> Result<SerialNumber> {
     // always has its full length (no leading zero byte to strip).
     bytes[0] = (bytes[0] & 0x7f) | 0x40;
     Ok(SerialNumber::from_slice(&bytes))
+}
+
+/// What a renewed certificate keeps from the one it replaces.
+#[derive(Debug, Clone)]
+pub struct Renewal {
+    /// The subjectAltNames, as hosts.
+    pub hosts: Vec<Host>,
+    /// The subject, attribute by attribute.
+    pub subject: DistinguishedName,
+    /// The kind of key the old certificate has.
+    pub key_type: KeyType,
+    /// Whether it was also for TLS clients (extendedKeyUsage clientAuth).
+    pub client: bool,
+    /// notAfter minus notBefore.
+    pub lifetime: time::Duration,
+}
+
+impl Renewal {
+    /// Read what to keep from the DER certificate `der`.
+    pub fn of(der: &[u8], info: &super::parse::CertInfo) -> Result<Renewal> {
+        use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+        let (_, cert) = X509Certificate::from_der(der)
+            .map_err(|e| anyhow::anyhow!("not a valid certificate: {e}"))?;
+        let key_type = keys::key_type_of(&info.key_algorithm, info.key_bits).ok_or_else(|| {
+            Error::invalid(
+                format!(
+                    "cannot renew a certificate with a {} ({} bits) key",
+                    info.key_algorithm, info.key_bits
+                ),
+                "make a new one with certtool selfsigned or certtool ca issue --key-type ...",
+            )
+        })?;
+        let mut hosts = Vec::new();
+        if let Ok(Some(san)) = cert.subject_alternative_name() {
+            for name in &san.value.general_names {
+                let host = match name {
+                    GeneralName::DNSName(d) => Host::parse(d)?,
+                    GeneralName::IPAddress(b) => Host::Ip(ip_from_bytes(b)?),
+                    other => anyhow::bail!(
+                        "cannot renew a certificate with a subjectAltName of this kind: {}",
+                        crate::output::sanitize(&format!("{other:?}"))
+                    ),
+                };
+                hosts.push(host);
+            }
+        }
+        if hosts.is_empty() {
+            return Err(Error::invalid(
+                "the certificate has no DNS or IP subjectAltName to renew it for",
+                "make a new one with certtool selfsigned --host NAME",
+            )
+            .into());
+        }
+        let client = cert
+            .extended_key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|eku| eku.value.client_auth);
+        Ok(Renewal {
+            hosts,
+            subject: subject_of(&cert)?,
+            key_type,
+            client,
+            lifetime: info.not_after_time - info.not_before_time,
+        })
+    }
+
+    /// Parameters for the new certificate, valid for `validity`.
+    pub fn params(&self, validity: Validity) -> Result<CertificateParams> {
+        let mut params = leaf_params(&LeafSpec {
+            hosts: self.hosts.clone(),
+            validity,
+            key_type: self.key_type,
+        })?;
+        params.distinguished_name = self.subject.clone();
+        if self.client {
+            params
+                .extended_key_usages
+                .push(ExtendedKeyUsagePurpose::ClientAuth);
+        }
+        Ok(params)
+    }
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Result<std::net::IpAddr> {
+    if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+        return Ok(v4.into());
+    }
+    <[u8; 16]>::try_from(bytes)
+        .map(Into::into)
+        .map_err(|_| anyhow::anyhow!("invalid IP address in subjectAltName"))
+}
+
+/// The subject as rcgen parameters, keeping the attributes in order.
+fn subject_of(cert: &x509_parser::prelude::X509Certificate<'_>) -> Result<DistinguishedName> {
+    let mut dn = DistinguishedName::new();
+    for attr in cert.subject().iter_attributes() {
+        let oid = attr.attr_type();
+        let value = attr
+            .as_str()
+            .map_err(|_| anyhow::anyhow!("cannot read the subject attribute {oid}"))?;
+        let ty = match oid.to_id_string().as_str() {
+            "2.5.4.3" => DnType::CommonName,
+            "2.5.4.6" => DnType::CountryName,
+            "2.5.4.7" => DnType::LocalityName,
+            "2.5.4.8" => DnType::StateOrProvinceName,
+            "2.5.4.10" => DnType::OrganizationName,
+            "2.5.4.11" => DnType::OrganizationalUnitName,
+            _ => DnType::CustomDnType(
+                oid.iter()
+                    .map(Iterator::collect)
+                    .ok_or_else(|| anyhow::anyhow!("unsupported subject attribute {oid}"))?,
+            ),
+        };
+        dn.push(ty, value);
+    }
+    Ok(dn)
 }
 
 #[cfg(test)]

@@ -176,6 +176,58 @@ pub fn parse_private_key(label: &str, der: &[u8]) -> Result<PrivateKeyInfo> {
     }
 }
 
+/// Load a private key (PKCS#8, SEC1 or PKCS#1 DER) so it can sign, with what we know of it.
+///
+/// ring signs only from PKCS#8, so SEC1 and PKCS#1 keys (as `openssl ecparam -genkey` and old
+/// `openssl genrsa` write them) are re-encoded as PKCS#8 in memory first, through aws-lc-rs.
+pub fn load_signing_key(label: &str, der: &[u8]) -> Result<(rcgen::KeyPair, PrivateKeyInfo)> {
+    let info = parse_private_key(label, der)?;
+    let failed = || anyhow!("cannot use the {} private key for signing", info.algorithm);
+    let pkcs8 = Zeroizing::new(match label {
+        "EC PRIVATE KEY" => {
+            let alg = if info.bits == 384 {
+                &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING
+            } else {
+                &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING
+            };
+            aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(alg, der)
+                .map_err(|_| failed())?
+                .to_pkcs8v1()
+                .map_err(|_| failed())?
+                .as_ref()
+                .to_vec()
+        }
+        "RSA PRIVATE KEY" => {
+            let rsa = aws_lc_rs::rsa::KeyPair::from_der(der).map_err(|_| failed())?;
+            aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&rsa)
+                .map_err(|_| failed())?
+                .as_ref()
+                .to_vec()
+        }
+        _ => der.to_vec(),
+    });
+    let key = rcgen::KeyPair::try_from(&rustls_pki_types::PrivateKeyDer::Pkcs8(
+        PrivatePkcs8KeyDer::from(pkcs8.as_slice()),
+    ))
+    .map_err(|_| failed())?;
+    Ok((key, info))
+}
+
+/// The key type of a public key described as `algorithm` with `bits`, for re-issuing a
+/// certificate with the same kind of key.
+#[must_use]
+pub fn key_type_of(algorithm: &str, bits: u32) -> Option<KeyType> {
+    match (algorithm, bits) {
+        ("ECDSA P-256", _) => Some(KeyType::EcdsaP256),
+        ("ECDSA P-384", _) => Some(KeyType::EcdsaP384),
+        ("Ed25519", _) => Some(KeyType::Ed25519),
+        ("RSA", 2048) => Some(KeyType::Rsa2048),
+        ("RSA", 3072) => Some(KeyType::Rsa3072),
+        ("RSA", 4096) => Some(KeyType::Rsa4096),
+        _ => None,
+    }
+}
+
 fn parse_pkcs8(der: &[u8]) -> Result<PrivateKeyInfo> {
     if let Ok(key) = ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
         return Ok(PrivateKeyInfo {
@@ -280,6 +332,21 @@ mod tests {
         for label in ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"] {
             assert!(parse_private_key(label, &[0x30, 0x03, 0x02, 0x01]).is_err());
         }
+    }
+
+    #[test]
+    fn sec1_keys_load_for_signing() {
+        use aws_lc_rs::encoding::AsDer;
+        let ec = aws_lc_rs::signature::EcdsaKeyPair::generate(
+            &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        )
+        .unwrap();
+        let sec1 = ec.private_key().as_der().unwrap();
+        let (key, info) = load_signing_key("EC PRIVATE KEY", sec1.as_ref()).unwrap();
+        assert_eq!(info.algorithm, "ECDSA P-384");
+        assert_eq!(key.public_key_raw(), info.public_key.as_slice());
+        assert_eq!(key_type_of("RSA", 2048), Some(KeyType::Rsa2048));
+        assert_eq!(key_type_of("RSA", 1024), None);
     }
 
     #[test]

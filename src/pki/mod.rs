@@ -4,6 +4,7 @@
 //! terminal or network I/O happens below this module, so it is shared by commands, tests and
 //! benches alike.
 
+pub mod ca;
 pub mod cert;
 pub mod keys;
 pub mod names;

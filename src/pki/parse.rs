@@ -82,6 +82,8 @@ pub struct CertInfo {
     #[serde(skip)]
     pub public_key: Vec<u8>,
     #[serde(skip)]
+    pub not_before_time: OffsetDateTime,
+    #[serde(skip)]
     pub not_after_time: OffsetDateTime,
 }
 
@@ -140,6 +142,7 @@ impl CertInfo {
             self_signed,
             sha256_fingerprint: fingerprint_sha256(der),
             public_key: cert.public_key().subject_public_key.data.to_vec(),
+            not_before_time: not_before,
             not_after_time: not_after,
         })
     }

@@ -1,0 +1,278 @@
+//! `certtool ca init` and `certtool ca issue`: a small local CA and the certificates it signs.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{OutputPaths, describe_written, resolve_owner, url_host, warn_about_coverage};
+use crate::cli::{CaCommand, CaInitArgs, CaIssueArgs, OutputArgs};
+use crate::error::ExitStatus;
+use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
+use crate::output::{Output, colon_hex};
+use crate::pki::KeyType;
+use crate::pki::ca::{CaSpec, Constraints, LoadedCa};
+use crate::pki::cert::{Issued, LeafSpec};
+use crate::pki::names::{Host, parse_hosts};
+use crate::pki::validity::{Validity, format_time};
+
+/// Default validity of a CA certificate, in days.
+pub const DEFAULT_CA_DAYS: u32 = 3650;
+/// Default validity of a certificate issued by the CA, in days.
+pub const DEFAULT_LEAF_DAYS: u32 = 365;
+
+/// Run `certtool ca ...`.
+pub fn run(cmd: &CaCommand, out: &mut Output) -> Result<ExitStatus> {
+    match cmd {
+        CaCommand::Init(args) => init(args, out),
+        CaCommand::Issue(args) => issue(args, out),
+    }
+}
+
+/// The key (first, so a reader never finds a certificate whose key is missing) and the
+/// certificate file for a newly issued pair.
+pub(crate) fn key_and_cert(paths: &OutputPaths, key_pem: &str, cert_pem: &str) -> Vec<PlannedFile> {
+    vec![
+        PlannedFile::new(paths.key.clone(), FileKind::PrivateKey, key_pem.as_bytes()),
+        PlannedFile::new(
+            paths.cert.clone(),
+            FileKind::Certificate,
+            cert_pem.as_bytes(),
+        ),
+    ]
+}
+
+fn write_options(output: &OutputArgs) -> Result<WriteOptions> {
+    Ok(WriteOptions {
+        force: output.force,
+        owner: resolve_owner(output.owner.as_deref())?,
+        ..WriteOptions::default()
+    })
+}
+
+fn init(args: &CaInitArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let spec = CaSpec {
+        common_name: args.cn.clone(),
+        validity: Validity::from_flags(
+            now,
+            args.validity.days,
+            args.validity.not_before.as_deref(),
+            args.validity.not_after.as_deref(),
+            DEFAULT_CA_DAYS,
+        )?,
+        key_type: args.key_type,
+        path_len: args.path_len,
+        constraints: Constraints::from_flags(&args.permitted_dns, &args.permitted_ip)?,
+    };
+    let paths = OutputPaths::resolve_or(&args.output, "ca")?;
+    let write = write_options(&args.output)?;
+    files::check_targets([paths.key.as_path(), paths.cert.as_path()], write.force)?;
+    let issued = crate::pki::ca::init(&spec)?;
+    let written = files::write_all(
+        &key_and_cert(&paths, &issued.key_pem, &issued.cert_pem),
+        write,
+    )?;
+    report_init(out, &spec, &paths, &issued, &written, write, now)?;
+    Ok(ExitStatus::Success)
+}
+
+#[derive(Serialize)]
+struct InitReport<'a> {
+    subject: String,
+    key_type: KeyType,
+    path_len: u8,
+    name_constraints: &'a Constraints,
+    not_before: String,
+    not_after: String,
+    days_left: i64,
+    serial: String,
+    sha256_fingerprint: String,
+    certificate: &'a Path,
+    private_key: &'a Path,
+    files: &'a [Written],
+}
+
+fn report_init(
+    out: &mut Output,
+    spec: &CaSpec,
+    paths: &OutputPaths,
+    issued: &Issued,
+    written: &[Written],
+    write: WriteOptions,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let v = spec.validity;
+    if out.json() {
+        out.json_value(&InitReport {
+            subject: format!("CN={}", spec.common_name),
+            key_type: spec.key_type,
+            path_len: spec.path_len,
+            name_constraints: &spec.constraints,
+            not_before: format_time(v.not_before),
+            not_after: format_time(v.not_after),
+            days_left: v.days_left(now),
+            serial: colon_hex(&issued.serial),
+            sha256_fingerprint: issued.fingerprint(),
+            certificate: &paths.cert,
+            private_key: &paths.key,
+            files: written,
+        })?;
+        return Ok(());
+    }
+    let (crt, key) = (paths.cert.display(), paths.key.display());
+    let mut text = format!(
+        "Created a local CA \"{}\" ({})\n",
+        crate::output::sanitize(&spec.common_name),
+        spec.key_type
+    );
+    text.push_str(&describe_written(written, write.owner));
+    let _ = writeln!(
+        text,
+        "  expires      {} (valid for {} days)\n  sha256       {}",
+        format_time(v.not_after),
+        (v.not_after - v.not_before).whole_days(),
+        issued.fingerprint()
+    );
+    if !spec.constraints.is_empty() {
+        let _ = writeln!(
+            text,
+            "  may sign for {}",
+            describe_constraints(&spec.constraints)
+        );
+    }
+    let _ = write!(
+        text,
+        "Keep {key} secret (offline if you can). Clients trust {crt}:\n  \
+         curl --cacert {crt} ...; Telegraf tls_ca = \"{crt}\"; SSL_CERT_FILE={crt} influx -ssl ...\n\
+         Issue certificates with: certtool ca issue --ca-cert {crt} --ca-key {key} --host NAME\n"
+    );
+    out.note(&text)?;
+    Ok(())
+}
+
+fn describe_constraints(c: &Constraints) -> String {
+    let mut parts: Vec<String> = c
+        .permitted_dns
+        .iter()
+        .map(|d| format!("{d} and names below it"))
+        .collect();
+    parts.extend(c.permitted_ip.iter().map(ToString::to_string));
+    if c.permitted_ip.is_empty() && !c.excluded_ip.is_empty() {
+        parts.push("no IP addresses".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// Read and check the CA named by `--ca-cert` and `--ca-key`.
+pub(crate) fn load_ca(cert: &Path, key: &Path, now: OffsetDateTime) -> Result<LoadedCa> {
+    let cert_bytes = files::read_input(cert)?;
+    let key_bytes = files::read_input(key)?;
+    LoadedCa::load(&cert_bytes, &key_bytes, now)
+        .with_context(|| format!("cannot use the CA '{}'", cert.display()))
+}
+
+fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let hosts = parse_hosts(&args.hosts)?;
+    let validity = Validity::from_flags(
+        now,
+        args.validity.days,
+        args.validity.not_before.as_deref(),
+        args.validity.not_after.as_deref(),
+        DEFAULT_LEAF_DAYS,
+    )?;
+    let paths = OutputPaths::resolve(&args.output, &hosts)?;
+    let write = write_options(&args.output)?;
+    files::check_targets([paths.key.as_path(), paths.cert.as_path()], write.force)?;
+    let ca = load_ca(&args.ca_cert, &args.ca_key, now)?;
+    ca.check_hosts(&hosts)?;
+    let (validity, clamped) = ca.clamp(validity);
+    let spec = LeafSpec {
+        hosts,
+        validity,
+        key_type: args.key_type,
+    };
+    let issued = ca.issue(&spec, args.client)?;
+    let chain = format!("{}{}", issued.cert_pem, ca.chain_pem);
+    let written = files::write_all(&key_and_cert(&paths, &issued.key_pem, &chain), write)?;
+    if clamped {
+        out.warn(&format!(
+            "the certificate would outlive its CA; it expires with the CA on {}",
+            format_time(validity.not_after)
+        ))?;
+    }
+    let report = IssueReport {
+        hosts: &spec.hosts,
+        subject: format!("CN={}", spec.hosts[0]),
+        issuer: ca.info.subject.clone(),
+        key_type: spec.key_type,
+        client: args.client,
+        not_before: format_time(validity.not_before),
+        not_after: format_time(validity.not_after),
+        days_left: validity.days_left(now),
+        clamped_to_ca: clamped,
+        serial: colon_hex(&issued.serial),
+        sha256_fingerprint: issued.fingerprint(),
+        certificate: &paths.cert,
+        private_key: &paths.key,
+        ca_certificate: &args.ca_cert,
+        files: &written,
+    };
+    report_issue(out, &report, write)?;
+    Ok(ExitStatus::Success)
+}
+
+#[derive(Serialize)]
+struct IssueReport<'a> {
+    hosts: &'a [Host],
+    subject: String,
+    issuer: String,
+    key_type: KeyType,
+    client: bool,
+    not_before: String,
+    not_after: String,
+    days_left: i64,
+    clamped_to_ca: bool,
+    serial: String,
+    sha256_fingerprint: String,
+    certificate: &'a PathBuf,
+    private_key: &'a PathBuf,
+    ca_certificate: &'a PathBuf,
+    files: &'a [Written],
+}
+
+fn report_issue(out: &mut Output, r: &IssueReport<'_>, write: WriteOptions) -> Result<()> {
+    warn_about_coverage(out, r.hosts)?;
+    if out.json() {
+        out.json_value(r)?;
+        return Ok(());
+    }
+    let names: Vec<String> = r.hosts.iter().map(ToString::to_string).collect();
+    let usage = if r.client {
+        "server and client"
+    } else {
+        "server"
+    };
+    let mut text = format!(
+        "Issued a {usage} certificate ({}) for {}, signed by {}\n",
+        r.key_type,
+        names.join(", "),
+        r.issuer
+    );
+    text.push_str(&describe_written(r.files, write.owner));
+    let _ = write!(
+        text,
+        "  expires      {}\n  sha256       {}\n\
+         The certificate file holds the full chain (this certificate, then the CA).\n\
+         Clients trust the CA, e.g. curl --cacert {} https://{}:8086/ping\n",
+        r.not_after,
+        r.sha256_fingerprint,
+        r.ca_certificate.display(),
+        url_host(&r.hosts[0]),
+    );
+    out.note(&text)?;
+    Ok(())
+}

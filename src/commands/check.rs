@@ -1,0 +1,301 @@
+//! `certtool check`: expiry monitoring with exit codes that scripts can trust, as text, JSON or
+//! Prometheus metrics.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cli::CheckArgs;
+use crate::error::{Error, ExitStatus};
+use crate::files;
+use crate::output::Output;
+use crate::pki::parse::{CertInfo, Status, parse_blocks};
+
+/// Where one certificate stands, given the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    Expiring,
+    Expired,
+    NotYetValid,
+}
+
+impl Verdict {
+    fn of(cert: &CertInfo, now: OffsetDateTime, window_seconds: i64) -> Verdict {
+        match cert.status {
+            Status::Expired => Verdict::Expired,
+            Status::NotYetValid => Verdict::NotYetValid,
+            Status::Valid if (cert.not_after_time - now).whole_seconds() <= window_seconds => {
+                Verdict::Expiring
+            }
+            Status::Valid => Verdict::Ok,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Expiring => "EXPIRES SOON",
+            Verdict::Expired => "EXPIRED",
+            Verdict::NotYetValid => "NOT YET VALID",
+        }
+    }
+}
+
+/// One certificate found on disk and what was concluded about it.
+#[derive(Debug, Serialize)]
+pub struct Checked {
+    pub path: PathBuf,
+    /// Position in its file, from 0 (a chain file holds several).
+    pub index: usize,
+    pub subject: String,
+    pub issuer: String,
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub seconds_left: i64,
+    pub status: Verdict,
+    #[serde(skip)]
+    pub not_after_unix: i64,
+    #[serde(skip)]
+    pub not_before_unix: i64,
+}
+
+/// Run `certtool check`.
+pub fn run(args: &CheckArgs, out: &mut Output) -> Result<ExitStatus> {
+    if args.prometheus && out.json() {
+        return Err(Error::invalid(
+            "--prometheus and --json cannot be used together",
+            "choose one output format",
+        )
+        .into());
+    }
+    let now = OffsetDateTime::now_utc();
+    let window = args.within.unwrap_or(0);
+    let checked = check_paths(&args.paths, now, window)?;
+    let all_ok = checked.iter().all(|c| c.status == Verdict::Ok);
+    if args.prometheus {
+        out.data(&prometheus_metrics(&checked, now, window))?;
+    } else if out.json() {
+        out.json_value(&serde_json::json!({
+            "ok": all_ok,
+            "within_seconds": window,
+            "certificates": checked,
+        }))?;
+    } else {
+        out.data(&render_lines(&checked))?;
+        let bad = checked.iter().filter(|c| c.status != Verdict::Ok).count();
+        if bad > 0 {
+            out.note(&format!(
+                "{bad} of {} certificates need attention\n",
+                checked.len()
+            ))?;
+        }
+    }
+    Ok(ExitStatus::from_ok(all_ok))
+}
+
+/// Check every certificate under `paths`, in order.
+pub fn check_paths(paths: &[PathBuf], now: OffsetDateTime, window: i64) -> Result<Vec<Checked>> {
+    let mut checked = Vec::new();
+    for path in paths {
+        let meta =
+            fs::metadata(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+        if meta.is_dir() {
+            let before = checked.len();
+            for file in directory_files(path)? {
+                // Files that are not certificates (keys, configs) are expected in a directory.
+                if let Ok(found) = check_file(&file, now, window) {
+                    checked.extend(found);
+                }
+            }
+            if checked.len() == before {
+                bail!("'{}' holds no certificate files", path.display());
+            }
+        } else {
+            let found = check_file(path, now, window)?;
+            if found.is_empty() {
+                return Err(Error::invalid(
+                    format!("'{}' holds no certificate", path.display()),
+                    "give a certificate (.crt, .pem) or a directory of them",
+                )
+                .into());
+            }
+            checked.extend(found);
+        }
+    }
+    Ok(checked)
+}
+
+/// The files directly inside `dir`, sorted, leaving out hidden files (certtool's temporary
+/// files among them) and `.bak` backups kept by `renew`: an old certificate there is expected
+/// to be old.
+fn directory_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read '{}'", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot read '{}'", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name.ends_with(".bak") {
+            continue;
+        }
+        let path = entry.path();
+        if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn check_file(path: &Path, now: OffsetDateTime, window: i64) -> Result<Vec<Checked>> {
+    let bytes = files::read_input(path)?;
+    let context = || format!("cannot check '{}'", path.display());
+    let mut found = Vec::new();
+    let blocks = parse_blocks(&bytes).with_context(context)?;
+    for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
+        let cert = CertInfo::from_der(&block.der, now).with_context(context)?;
+        found.push(Checked {
+            path: path.to_path_buf(),
+            index: found.len(),
+            status: Verdict::of(&cert, now, window),
+            seconds_left: (cert.not_after_time - now).whole_seconds(),
+            not_after_unix: cert.not_after_time.unix_timestamp(),
+            not_before_unix: cert.not_before_time.unix_timestamp(),
+            subject: cert.subject,
+            issuer: cert.issuer,
+            serial: cert.serial,
+            not_before: cert.not_before,
+            not_after: cert.not_after,
+            days_left: cert.days_left,
+        });
+    }
+    Ok(found)
+}
+
+fn display_path(c: &Checked, chain: bool) -> String {
+    if chain {
+        format!("{}[{}]", c.path.display(), c.index + 1)
+    } else {
+        c.path.display().to_string()
+    }
+}
+
+/// One aligned line per certificate: path, subject, days left, status.
+fn render_lines(checked: &[Checked]) -> String {
+    let in_chain = |c: &Checked| checked.iter().filter(|o| o.path == c.path).count() > 1;
+    let rows: Vec<[String; 4]> = checked
+        .iter()
+        .map(|c| {
+            let when = match c.status {
+                Verdict::Expired => format!("expired {} days ago", -c.days_left),
+                Verdict::NotYetValid => format!("valid from {}", c.not_before),
+                _ => format!("{} days left", c.days_left),
+            };
+            [
+                display_path(c, in_chain(c)),
+                c.subject.clone(),
+                when,
+                c.status.label().to_owned(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut text = String::new();
+    for [path, subject, when, status] in &rows {
+        let _ = writeln!(text, "{path:<w0$}  {subject:<w1$}  {when:<w2$}  {status}");
+    }
+    text
+}
+
+/// The metrics for `node_exporter`'s textfile collector, in the text exposition format.
+#[must_use]
+pub fn prometheus_metrics(checked: &[Checked], now: OffsetDateTime, window: i64) -> String {
+    let mut text = String::new();
+    let mut family = |name: &str, help: &str, value: &dyn Fn(&Checked) -> i64| {
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for c in checked {
+            let _ = writeln!(
+                text,
+                "{name}{{path=\"{}\",index=\"{}\",subject=\"{}\",serial=\"{}\"}} {}",
+                escape_label(&c.path.to_string_lossy()),
+                c.index,
+                escape_label(&c.subject),
+                escape_label(&c.serial),
+                value(c)
+            );
+        }
+    };
+    family(
+        "certtool_cert_not_after_seconds",
+        "When the certificate expires (notAfter), as a Unix time.",
+        &|c| c.not_after_unix,
+    );
+    family(
+        "certtool_cert_not_before_seconds",
+        "When the certificate becomes valid (notBefore), as a Unix time.",
+        &|c| c.not_before_unix,
+    );
+    family(
+        "certtool_cert_expires_in_seconds",
+        "Seconds from the check until notAfter; negative once expired.",
+        &|c| c.seconds_left,
+    );
+    family(
+        "certtool_cert_ok",
+        "1 if the certificate is valid and does not expire within the window, else 0.",
+        &|c| i64::from(c.status == Verdict::Ok),
+    );
+    let _ = writeln!(
+        text,
+        "# HELP certtool_check_window_seconds The --within window of the check.\n\
+         # TYPE certtool_check_window_seconds gauge\ncerttool_check_window_seconds {window}\n\
+         # HELP certtool_check_timestamp_seconds When the check ran, as a Unix time.\n\
+         # TYPE certtool_check_timestamp_seconds gauge\ncerttool_check_timestamp_seconds {}",
+        now.unix_timestamp()
+    );
+    text
+}
+
+/// Escape a label value: backslash, double quote and line feed, as the exposition format asks.
+fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+    }
+
+    #[test]
+    fn verdicts_follow_the_window() {
+        let now = OffsetDateTime::now_utc();
+        let spec = crate::pki::cert::LeafSpec {
+            hosts: vec![crate::pki::Host::parse("a.test").unwrap()],
+            validity: crate::pki::Validity::from_flags(now, Some(10), None, None, 365).unwrap(),
+            key_type: crate::pki::KeyType::EcdsaP256,
+        };
+        let issued = crate::pki::cert::self_signed(&spec).unwrap();
+        let cert = CertInfo::from_der(&issued.cert_der, now).unwrap();
+        assert_eq!(Verdict::of(&cert, now, 0), Verdict::Ok);
+        assert_eq!(Verdict::of(&cert, now, 9 * 86_400), Verdict::Ok);
+        assert_eq!(Verdict::of(&cert, now, 10 * 86_400), Verdict::Expiring);
+        let later = now + time::Duration::days(11);
+        let cert = CertInfo::from_der(&issued.cert_der, later).unwrap();
+        assert_eq!(Verdict::of(&cert, later, 0), Verdict::Expired);
+    }
+}

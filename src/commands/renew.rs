@@ -1,0 +1,397 @@
+//! `certtool renew`: re-issue a certificate with the same names and replace it atomically,
+//! keeping the old pair as `.bak`; idempotent with `--within`, so it can run from a timer.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::os::fd::AsFd as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use nix::unistd::{Gid, Uid};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::ca::load_ca;
+use crate::cli::RenewArgs;
+use crate::error::{Error, ExitStatus};
+use crate::files::{self, FileKind, Owner, PlannedFile, WriteOptions, Written};
+use crate::output::{Output, mode_string};
+use crate::pki::cert::{self, Issued, Renewal};
+use crate::pki::keys;
+use crate::pki::parse::{self, CertInfo};
+use crate::pki::validity::{CLOCK_SKEW, Validity, format_time};
+
+/// The most a renewed private key may be open to: owner read/write, group read.
+const KEY_MODE_CEILING: u32 = 0o640;
+
+/// Run `certtool renew`.
+pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let cert_path = &args.cert;
+    let key_path = args
+        .key
+        .clone()
+        .unwrap_or_else(|| cert_path.with_extension("key"));
+    // Refuse links and odd files at either path before any work.
+    files::check_targets([cert_path.as_path(), key_path.as_path()], true)?;
+    let (der, info) = read_certificate(cert_path, now)?;
+    let seconds_left = (info.not_after_time - now).whole_seconds();
+    if let Some(window) = args.within
+        && seconds_left > window
+    {
+        return report_not_due(out, cert_path, &info);
+    }
+    let renewal = Renewal::of(&der, &info)
+        .with_context(|| format!("cannot renew '{}'", cert_path.display()))?;
+    let validity = new_validity(args, &renewal, now)?;
+    let (issued, chain, validity, signer) =
+        sign(args, &renewal, &info, &key_path, validity, now, out)?;
+    let files = planned_files(cert_path, &key_path, &issued, &chain, args.reuse_key)?;
+    let written = files::write_all(
+        &files,
+        WriteOptions {
+            force: true,
+            keep_backups: true,
+            ..WriteOptions::default()
+        },
+    )?;
+    let exec = args
+        .exec
+        .as_deref()
+        .map(|command| run_exec(command, cert_path, &key_path));
+    let report = Report {
+        renewed: true,
+        certificate: cert_path,
+        private_key: &key_path,
+        signed_by: signer,
+        new_key: !args.reuse_key,
+        old_not_after: info.not_after.clone(),
+        not_after: format_time(validity.not_after),
+        days_left: validity.days_left(now),
+        files: &written,
+        exec: exec.as_ref(),
+    };
+    render(out, &report)?;
+    Ok(ExitStatus::from_ok(exec.is_none_or(|e| e.success)))
+}
+
+fn read_certificate(path: &Path, now: OffsetDateTime) -> Result<(Vec<u8>, CertInfo)> {
+    let bytes = files::read_input(path)?;
+    let context = || format!("cannot renew '{}'", path.display());
+    let blocks = parse::parse_blocks(&bytes).with_context(context)?;
+    if blocks.iter().any(|b| parse::is_private_key_label(&b.label)) {
+        return Err(Error::invalid(
+            format!("'{}' holds a private key as well", path.display()),
+            "renew works on a separate certificate and key (NAME.crt and NAME.key)",
+        )
+        .into());
+    }
+    let der = blocks
+        .iter()
+        .find(|b| b.label == "CERTIFICATE")
+        .map(|b| b.der.to_vec())
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("'{}' holds no certificate", path.display()),
+                "give the certificate file (.crt) to renew",
+            )
+        })?;
+    let info = CertInfo::from_der(&der, now).with_context(context)?;
+    Ok((der, info))
+}
+
+/// From now (less the clock-skew allowance) for `--days`, or for the old lifetime.
+fn new_validity(args: &RenewArgs, renewal: &Renewal, now: OffsetDateTime) -> Result<Validity> {
+    let not_before = now - CLOCK_SKEW;
+    let lifetime = match args.days {
+        Some(days) => time::Duration::days(i64::from(days)),
+        None => renewal.lifetime,
+    };
+    if lifetime <= time::Duration::ZERO {
+        return Err(Error::invalid(
+            "the old certificate's lifetime is not positive",
+            "give the new lifetime with --days",
+        )
+        .into());
+    }
+    Ok(Validity {
+        not_before,
+        not_after: not_before + lifetime,
+    })
+}
+
+/// Sign the renewal, self-signed or by the CA given; returns the certificate, the chain to
+/// append, the (possibly clamped) validity, and who signed it.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
+fn sign(
+    args: &RenewArgs,
+    renewal: &Renewal,
+    info: &CertInfo,
+    key_path: &Path,
+    validity: Validity,
+    now: OffsetDateTime,
+    out: &mut Output,
+) -> Result<(Issued, String, Validity, String)> {
+    let key = if args.reuse_key {
+        load_existing_key(key_path, info)?
+    } else {
+        warn_if_key_mismatched(key_path, info, now, out)?;
+        keys::generate(renewal.key_type)?
+    };
+    match (&args.ca_cert, &args.ca_key) {
+        (Some(ca_cert), Some(ca_key)) => {
+            let ca = load_ca(ca_cert, ca_key, now)?;
+            ca.check_hosts(&renewal.hosts)?;
+            if !info.self_signed && info.issuer != ca.info.subject {
+                out.warn(&format!(
+                    "the old certificate was issued by '{}'; the new one is issued by '{}'",
+                    info.issuer, ca.info.subject
+                ))?;
+            }
+            let (validity, clamped) = ca.clamp(validity);
+            if clamped {
+                out.warn(&format!(
+                    "the certificate would outlive its CA; it expires with the CA on {}",
+                    format_time(validity.not_after)
+                ))?;
+            }
+            let issued = ca.sign(&renewal.params(validity)?, &key)?;
+            Ok((
+                issued,
+                ca.chain_pem.clone(),
+                validity,
+                ca.info.subject.clone(),
+            ))
+        }
+        _ if !info.self_signed => Err(Error::invalid(
+            format!(
+                "'{}' was issued by '{}', not self-signed",
+                args.cert.display(),
+                info.issuer
+            ),
+            "pass the CA with --ca-cert and --ca-key to renew it",
+        )
+        .into()),
+        _ => {
+            let issued = cert::sign_self(&renewal.params(validity)?, &key)?;
+            Ok((issued, String::new(), validity, "itself".to_owned()))
+        }
+    }
+}
+
+fn load_existing_key(key_path: &Path, info: &CertInfo) -> Result<rcgen::KeyPair> {
+    let bytes = files::read_input(key_path).map_err(|e| {
+        let hint = "--reuse-key needs the certificate's key; name it with --key";
+        Error::invalid(format!("{e:#}"), hint)
+    })?;
+    let blocks = parse::parse_blocks(&bytes)
+        .with_context(|| format!("cannot read the key '{}'", key_path.display()))?;
+    let block = blocks
+        .iter()
+        .find(|b| parse::is_private_key_label(&b.label))
+        .with_context(|| format!("'{}' holds no private key", key_path.display()))?;
+    let (key, key_info) = keys::load_signing_key(&block.label, &block.der)
+        .with_context(|| format!("cannot read the key '{}'", key_path.display()))?;
+    if !info.matches_key(&key_info) {
+        return Err(Error::invalid(
+            format!(
+                "the key '{}' does not match the certificate",
+                key_path.display()
+            ),
+            "name the certificate's own key with --key, or drop --reuse-key to make a new one",
+        )
+        .into());
+    }
+    Ok(key)
+}
+
+/// A new key replaces the old one anyway, but a key that never matched suggests a wrong --key.
+fn warn_if_key_mismatched(
+    key_path: &Path,
+    info: &CertInfo,
+    now: OffsetDateTime,
+    out: &mut Output,
+) -> Result<()> {
+    if !key_path.exists() {
+        return Err(Error::invalid(
+            format!("the key '{}' does not exist", key_path.display()),
+            "name the certificate's key with --key",
+        )
+        .into());
+    }
+    let bytes = files::read_input(key_path)?;
+    let matches = parse::describe_file(&bytes, now)
+        .ok()
+        .and_then(|c| c.private_keys.first().map(|k| info.matches_key(k)));
+    if matches != Some(true) {
+        out.warn(&format!(
+            "'{}' is not the certificate's key; it is replaced by the new key anyway \
+             (the old one is kept as .bak)",
+            key_path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// The new files, with the old files' mode and owner (a key never more open than 0640).
+fn planned_files(
+    cert_path: &Path,
+    key_path: &Path,
+    issued: &Issued,
+    chain: &str,
+    reuse_key: bool,
+) -> Result<Vec<PlannedFile>> {
+    let mut planned = Vec::with_capacity(2);
+    if !reuse_key {
+        let mut key = PlannedFile::new(
+            key_path.to_path_buf(),
+            FileKind::PrivateKey,
+            issued.key_pem.as_bytes(),
+        );
+        inherit_mode_and_owner(&mut key, KEY_MODE_CEILING)?;
+        planned.push(key);
+    }
+    let contents = format!("{}{chain}", issued.cert_pem);
+    let mut cert = PlannedFile::new(
+        cert_path.to_path_buf(),
+        FileKind::Certificate,
+        contents.as_bytes(),
+    );
+    inherit_mode_and_owner(&mut cert, 0o644)?;
+    planned.push(cert);
+    Ok(planned)
+}
+
+fn inherit_mode_and_owner(file: &mut PlannedFile, ceiling: u32) -> Result<()> {
+    let meta = match fs::symlink_metadata(&file.path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read '{}'", file.path.display())),
+    };
+    file.mode = meta.mode() & 0o777 & ceiling;
+    let uid = (meta.uid() != Uid::effective().as_raw()).then(|| Uid::from_raw(meta.uid()));
+    let gid = (meta.gid() != Gid::effective().as_raw()).then(|| Gid::from_raw(meta.gid()));
+    if uid.is_some() || gid.is_some() {
+        file.owner = Some(Owner { uid, gid });
+    }
+    Ok(())
+}
+
+/// What `--exec` did.
+#[derive(Debug, Serialize)]
+struct Exec {
+    command: String,
+    success: bool,
+    status: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Run the post-renewal command through `sh -c`, its output on our stderr so that stdout
+/// stays clean for --json, with the renewed paths in the environment.
+fn run_exec(command: &str, cert: &Path, key: &Path) -> Exec {
+    let stderr = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(Stdio::from);
+    let result = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .env("CERTTOOL_CERT", cert)
+        .env("CERTTOOL_KEY", key)
+        .stdin(Stdio::null())
+        .stdout(stderr.unwrap_or_else(|_| Stdio::null()))
+        .status();
+    match result {
+        Ok(status) => Exec {
+            command: command.to_owned(),
+            success: status.success(),
+            status: status.code(),
+            error: None,
+        },
+        Err(e) => Exec {
+            command: command.to_owned(),
+            success: false,
+            status: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    renewed: bool,
+    certificate: &'a Path,
+    private_key: &'a PathBuf,
+    signed_by: String,
+    new_key: bool,
+    old_not_after: String,
+    not_after: String,
+    days_left: i64,
+    files: &'a [Written],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exec: Option<&'a Exec>,
+}
+
+fn render(out: &mut Output, r: &Report<'_>) -> Result<()> {
+    if let Some(exec) = r.exec.filter(|e| !e.success) {
+        let why = exec.error.clone().unwrap_or_else(|| match exec.status {
+            Some(code) => format!("exit status {code}"),
+            None => "killed by a signal".to_owned(),
+        });
+        out.warn(&format!(
+            "the certificate was renewed, but --exec '{}' failed ({why})",
+            crate::output::sanitize(&exec.command)
+        ))?;
+    }
+    if out.json() {
+        out.json_value(r)?;
+        return Ok(());
+    }
+    let mut text = format!(
+        "Renewed {} (signed by {}); it now expires {} ({} days)\n",
+        r.certificate.display(),
+        r.signed_by,
+        r.not_after,
+        r.days_left
+    );
+    for w in r.files {
+        let kept = w
+            .backup
+            .as_ref()
+            .map(|b| format!(", old one kept as {}", b.display()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            text,
+            "  {} ({}{kept})",
+            w.path.display(),
+            mode_string(w.mode)
+        );
+    }
+    out.note(&text)?;
+    Ok(())
+}
+
+fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<ExitStatus> {
+    if out.json() {
+        out.json_value(&serde_json::json!({
+            "renewed": false,
+            "certificate": path,
+            "not_after": info.not_after,
+            "days_left": info.days_left,
+        }))?;
+    } else {
+        out.note(&format!(
+            "{}: not due ({} days left, until {})\n",
+            path.display(),
+            info.days_left,
+            info.not_after
+        ))?;
+    }
+    Ok(ExitStatus::Success)
+}
