@@ -3,9 +3,12 @@
 //! (Go) against a real influxd — each over a real TLS handshake on 127.0.0.1.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::support::{TestEnv, openssl_server, require_tool, run, start_influxd, stderr, stdout};
+use crate::support::{
+    TestEnv, curl_ok, gnutls_ok, openssl, openssl_server, python_ok, require_tool, run,
+    start_influxd, stderr, stdout,
+};
 
 const KEY_TYPES: [&str; 6] = [
     "ecdsa-p256",
@@ -15,10 +18,6 @@ const KEY_TYPES: [&str; 6] = [
     "rsa-3072",
     "rsa-4096",
 ];
-
-fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
-    run(Command::new("openssl").args(args).current_dir(dir))
-}
 
 #[test]
 fn openssl_verifies_each_key_type_and_sees_sans_dates_and_key() {
@@ -130,59 +129,6 @@ fn openssl_rejects_a_certificate_as_its_own_anchor_when_it_is_another() {
         !out.status.success(),
         "verify must fail with the wrong anchor"
     );
-}
-
-fn curl_ok(cafile: &Path, host: &str, port: u16) -> Result<String, String> {
-    let out = run(Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
-        .arg(cafile)
-        .arg("--resolve")
-        .arg(format!("{host}:{port}:127.0.0.1"))
-        .arg(format!("https://{host}:{port}/")));
-    if out.status.success() {
-        Ok(stdout(&out))
-    } else {
-        Err(stderr(&out))
-    }
-}
-
-fn python_ok(cafile: &Path, server_name: &str, port: u16) -> Result<String, String> {
-    // Python's default context plus OpenSSL's strict X.509 checks (Python 3.13's default).
-    const SCRIPT: &str = r#"
-import socket, ssl, sys
-cafile, name, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ctx = ssl.create_default_context(cafile=cafile)
-ctx.verify_flags |= ssl.VERIFY_X509_STRICT
-with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-    with ctx.wrap_socket(raw, server_hostname=name) as tls:
-        tls.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        print(tls.version())
-"#;
-    let out = run(Command::new("python3")
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(cafile)
-        .arg(server_name)
-        .arg(port.to_string()));
-    if out.status.success() {
-        Ok(stdout(&out))
-    } else {
-        Err(stderr(&out))
-    }
-}
-
-fn gnutls_ok(cafile: &Path, host: &str, port: u16) -> Result<String, String> {
-    let out = run(Command::new("gnutls-cli")
-        .arg(format!("--x509cafile={}", cafile.display()))
-        .arg(format!("--verify-hostname={host}"))
-        .arg(format!("--port={port}"))
-        .arg("127.0.0.1")
-        .stdin(Stdio::null()));
-    if out.status.success() {
-        Ok(stdout(&out))
-    } else {
-        Err(format!("{}{}", stdout(&out), stderr(&out)))
-    }
 }
 
 #[test]

@@ -12,10 +12,13 @@
     reason = "tests write fixtures and spoil modes on purpose; the product writes only via files.rs"
 )]
 
+mod ca;
+mod check;
 mod docs;
 mod inspect;
 mod interop;
 mod jwt;
 mod perms;
+mod renew;
 mod selfsigned;
 mod support;

@@ -65,18 +65,39 @@ impl TestEnv {
 
     /// Run `certtool selfsigned` with `args` in this env and insist it succeeds.
     pub fn selfsigned(&self, args: &[&str]) -> Output {
-        let out = self
-            .cmd()
-            .arg("selfsigned")
-            .args(args)
-            .output()
-            .expect("run");
+        let mut all = vec!["selfsigned"];
+        all.extend(args);
+        self.ok(&all)
+    }
+
+    /// `certtool ARGS`, whatever its exit status.
+    pub fn certtool(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run")
+    }
+
+    /// `certtool ARGS`, which must succeed.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.certtool(args);
         assert!(
             out.status.success(),
-            "selfsigned {args:?} failed: {}",
+            "certtool {args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         out
+    }
+
+    /// A local CA in `ca.crt`/`ca.key`, with extra `ca init` arguments.
+    pub fn ca(&self, args: &[&str]) {
+        let mut all = vec!["ca", "init"];
+        all.extend(args);
+        self.ok(&all);
+    }
+
+    /// `ca issue` from `ca.crt`/`ca.key` with extra arguments.
+    pub fn issue(&self, args: &[&str]) -> Output {
+        let mut all = vec!["ca", "issue", "--ca-cert", "ca.crt", "--ca-key", "ca.key"];
+        all.extend(args);
+        self.ok(&all)
     }
 
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
@@ -206,6 +227,11 @@ pub fn start_server(mut build: impl FnMut(u16) -> Command) -> Server {
 
 /// `openssl s_server` serving `cert` and `key` on 127.0.0.1 with a tiny HTTP responder.
 pub fn openssl_server(cert: &Path, key: &Path) -> Server {
+    openssl_server_with(cert, key, &[])
+}
+
+/// [`openssl_server`] with more `s_server` arguments (e.g. to ask for client certificates).
+pub fn openssl_server_with(cert: &Path, key: &Path, extra: &[&str]) -> Server {
     start_server(|port| {
         let mut cmd = Command::new("openssl");
         cmd.args(["s_server", "-www", "-accept"])
@@ -213,7 +239,8 @@ pub fn openssl_server(cert: &Path, key: &Path) -> Server {
             .arg("-cert")
             .arg(cert)
             .arg("-key")
-            .arg(key);
+            .arg(key)
+            .args(extra);
         cmd
     })
 }
@@ -244,4 +271,65 @@ pub fn start_influxd(env: &TestEnv, http_settings: &str) -> Server {
 /// Run a command and return its output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run external tool")
+}
+
+/// `openssl ARGS` in `dir`.
+pub fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
+    run(Command::new("openssl").args(args).current_dir(dir))
+}
+
+/// curl over https to `host`:`port` (resolved to 127.0.0.1), trusting `cafile`.
+pub fn curl_ok(cafile: &Path, host: &str, port: u16) -> Result<String, String> {
+    let out = run(Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
+        .arg(cafile)
+        .arg("--resolve")
+        .arg(format!("{host}:{port}:127.0.0.1"))
+        .arg(format!("https://{host}:{port}/")));
+    if out.status.success() {
+        Ok(stdout(&out))
+    } else {
+        Err(stderr(&out))
+    }
+}
+
+/// Python's ssl module, strict X.509 checks, trusting `cafile`.
+pub fn python_ok(cafile: &Path, server_name: &str, port: u16) -> Result<String, String> {
+    // Python's default context plus OpenSSL's strict X.509 checks (Python 3.13's default).
+    const SCRIPT: &str = r#"
+import socket, ssl, sys
+cafile, name, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+    with ctx.wrap_socket(raw, server_hostname=name) as tls:
+        tls.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        print(tls.version())
+"#;
+    let out = run(Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(cafile)
+        .arg(server_name)
+        .arg(port.to_string()));
+    if out.status.success() {
+        Ok(stdout(&out))
+    } else {
+        Err(stderr(&out))
+    }
+}
+
+/// gnutls-cli trusting `cafile`, checking `host`.
+pub fn gnutls_ok(cafile: &Path, host: &str, port: u16) -> Result<String, String> {
+    let out = run(Command::new("gnutls-cli")
+        .arg(format!("--x509cafile={}", cafile.display()))
+        .arg(format!("--verify-hostname={host}"))
+        .arg(format!("--port={port}"))
+        .arg("127.0.0.1")
+        .stdin(Stdio::null()));
+    if out.status.success() {
+        Ok(stdout(&out))
+    } else {
+        Err(format!("{}{}", stdout(&out), stderr(&out)))
+    }
 }
