@@ -5,6 +5,10 @@
 #
 #   benches/compare.sh            # builds release, needs hyperfine, openssl, rustc
 #   RUNS=40 benches/compare.sh    # more runs (RSA always uses at least 40)
+#
+# Optional baselines, each row skipped with a note when missing: cfssl (apt-get install
+# golang-cfssl) and jwt-cli (installed here with `cargo install jwt-cli` into
+# target/bench-tools, once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
@@ -30,7 +34,7 @@ median_ms() {
 }
 
 row() { # label certtool_ms other_ms other_label
-    python3 -c 'import sys; a,b=float(sys.argv[2]),float(sys.argv[3]); print("| %s | %.2f ms | %.2f ms (%s) | %.2fx |" % (sys.argv[1],a,b,sys.argv[4],a/b))' "$@"
+    python3 -c 'import sys; a,b=float(sys.argv[2]),float(sys.argv[3]); print("| %s | %.2f ms | %.2f ms (%s) | %.3gx |" % (sys.argv[1],a,b,sys.argv[4],a/b))' "$@"
 }
 
 ss() { echo "$bin selfsigned --host localhost --host 127.0.0.1 --days 365 --cert-out $work/out.crt --key-out $work/out.key --key-type $1"; }
@@ -46,3 +50,45 @@ a=$(median_ms ss-rsa "$RSA_RUNS" "$(ss rsa-2048)"); b=$(median_ms req-rsa "$RSA_
 row "selfsigned rsa-2048 vs openssl req ($RSA_RUNS runs)" "$a" "$b" "openssl req"
 a=$(median_ms version "$RUNS" "$bin --version"); b=$(median_ms trivial "$RUNS" "$work/trivial")
 row "certtool --version vs fn main(){}" "$a" "$b" "trivial binary"
+
+# --- A local CA: issuing an ECDSA P-256 leaf from an existing CA ---------------------------
+"$bin" ca init --out-dir "$work" --name ca >/dev/null 2>&1
+issue() { echo "$bin ca issue --ca-cert $work/ca.crt --ca-key $work/ca.key --host localhost --host 127.0.0.1 --days 365 --cert-out $work/out.crt --key-out $work/out.key"; }
+req_ca() { echo "openssl req -x509 -CA $work/ca.crt -CAkey $work/ca.key -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 365 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -addext basicConstraints=CA:FALSE -keyout $work/out.key -out $work/out.crt"; }
+a=$(median_ms issue "$RUNS" "$(issue)"); b=$(median_ms req-ca "$RUNS" "$(req_ca)")
+row "ca issue ecdsa-p256 vs openssl req -x509 -CA" "$a" "$b" "openssl req -CA"
+if command -v cfssl >/dev/null; then
+    echo '{"CN":"localhost","hosts":["localhost","127.0.0.1"],"key":{"algo":"ecdsa","size":256}}' > "$work/csr.json"
+    b=$(median_ms cfssl "$RUNS" "cfssl gencert -loglevel 5 -ca $work/ca.crt -ca-key $work/ca.key $work/csr.json")
+    row "ca issue ecdsa-p256 vs cfssl gencert -ca (cfssl writes no files)" "$a" "$b" "cfssl gencert"
+else
+    echo "| ca issue vs cfssl gencert | skipped: apt-get install golang-cfssl | | |"
+fi
+
+# --- check over 1,000 certificates vs a shell loop of openssl x509 -checkend ----------------
+mkdir -p "$work/many"
+for i in $(seq 1 1000); do
+    "$bin" selfsigned --host "host$i.test" --days $(( 20 + i % 400 )) --out-dir "$work/many" >/dev/null 2>&1
+done
+rm -f "$work"/many/*.key
+loop="for f in $work/many/*.crt; do openssl x509 -checkend 2592000 -noout -in \$f >/dev/null || bad=1; done"
+a=$(median_ms check 10 "bash -c '$bin check --within 30d $work/many >/dev/null; true'")
+b=$(median_ms checkend 3 "bash -c \"$loop\"")
+row "check 1,000 certificates vs openssl x509 -checkend loop" "$a" "$b" "bash loop"
+
+# --- JWT: one token, whole process ------------------------------------------------------------
+jwt=$PWD/target/bench-tools/bin/jwt
+if [ ! -x "$jwt" ]; then
+    cargo install --quiet --locked jwt-cli --root "$PWD/target/bench-tools" >&2 || true
+fi
+head -c 32 /dev/urandom | base64 | tr -d '\n' > "$work/secret"
+mint="$bin jwt mint --user telegraf --ttl 1h --secret-file $work/secret"
+a=$(median_ms mint "$RUNS" "$mint")
+if [ -x "$jwt" ]; then
+    b=$(median_ms jwt-cli "$RUNS" "$jwt encode -S @$work/secret -P username=telegraf --exp=+1h --no-iat")
+    row "jwt mint vs jwt encode (jwt-cli)" "$a" "$b" "jwt-cli"
+else
+    echo "| jwt mint vs jwt-cli | skipped: cargo install jwt-cli failed | | |"
+fi
+b=$(median_ms trivial2 "$RUNS" "$work/trivial")
+row "jwt mint vs fn main(){}" "$a" "$b" "trivial binary"

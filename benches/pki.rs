@@ -5,6 +5,7 @@
 
 use std::hint::black_box;
 
+use certtool::pki::ca::{CaSpec, Constraints, LoadedCa};
 use certtool::pki::cert::{LeafSpec, self_signed};
 use certtool::pki::{Host, KeyType, Validity};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -37,5 +38,42 @@ fn selfsigned(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, selfsigned);
+/// `ca issue` without the files: a leaf of each key type from an ECDSA P-256 CA loaded from
+/// its PEM (as the command does), signed and checked against the CA.
+fn ca_issue(c: &mut Criterion) {
+    let now = OffsetDateTime::now_utc();
+    let ca = certtool::pki::ca::init(&CaSpec {
+        common_name: "bench CA".to_owned(),
+        validity: Validity::from_flags(now, Some(3650), None, None, 3650).expect("valid period"),
+        key_type: KeyType::EcdsaP256,
+        path_len: 0,
+        constraints: Constraints::default(),
+    })
+    .expect("CA");
+    let loaded =
+        LoadedCa::load(ca.cert_pem.as_bytes(), ca.key_pem.as_bytes(), now).expect("loaded CA");
+    let mut group = c.benchmark_group("ca_issue");
+    group.bench_function("load_ca", |b| {
+        b.iter(|| {
+            LoadedCa::load(
+                black_box(ca.cert_pem.as_bytes()),
+                black_box(ca.key_pem.as_bytes()),
+                now,
+            )
+            .expect("loaded CA")
+        });
+    });
+    for key_type in KeyType::ALL {
+        if key_type.is_rsa() {
+            group.sample_size(10);
+        }
+        let spec = spec(key_type);
+        group.bench_function(key_type.name(), |b| {
+            b.iter(|| loaded.issue(black_box(&spec), false).expect("issued"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, selfsigned, ca_issue);
 criterion_main!(benches);
