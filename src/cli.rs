@@ -4,6 +4,9 @@
 //! every argument's first doc line is its short help and each command's long help ends with
 //! examples and an "Exit status" paragraph.
 
+// Doc comments here are --help and man page text for users, not rustdoc: no Markdown backticks.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -55,6 +58,8 @@ pub enum Command {
     Ca(CaCommand),
     Check(CheckArgs),
     Renew(RenewArgs),
+    #[command(subcommand)]
+    Config(ConfigCommand),
     Inspect(InspectArgs),
     Perms(PermsArgs),
     #[command(subcommand)]
@@ -366,6 +371,288 @@ Exit status:
   1  renewed, but the --exec command failed
   2  usage error, bad input (no key, key does not match with --reuse-key, a CA-issued
      certificate without --ca-cert), or an I/O error; the old files are left as they were";
+
+/// Config snippets for InfluxDB, Telegraf and Prometheus, printed or edited into place.
+///
+/// Each snippet comes from a template in `templates/` (built in; --template-dir overrides them
+/// by file name). Paths are made absolute. With --in-place FILE, only the keys certtool owns
+/// change: comments, blank lines, key order and every other value stay byte for byte; a key
+/// replaces its commented default (`# https-enabled = false`) where there is one. The old file
+/// is kept as FILE.bak, the new one keeps its mode and owner, a second run changes nothing, and
+/// --dry-run prints a unified diff instead of writing.
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
+pub enum ConfigCommand {
+    Influxdb(ConfigInfluxdbArgs),
+    Influxdb2(ConfigInfluxdb2Args),
+    Telegraf(ConfigTelegrafArgs),
+    Prometheus(ConfigPrometheusArgs),
+    PrometheusScrape(ConfigPrometheusScrapeArgs),
+}
+
+/// How a snippet is applied.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Edit this config file in place (the old one is kept as FILE.bak)
+    #[arg(long, value_name = "FILE")]
+    pub in_place: Option<PathBuf>,
+
+    /// With --in-place: print the unified diff and write nothing
+    #[arg(long, requires = "in_place")]
+    pub dry_run: bool,
+
+    /// Directory whose templates (by file name) replace the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+}
+
+/// The certificate and key a server presents.
+#[derive(Debug, Args)]
+pub struct ServerPairArgs {
+    /// Server certificate (chain) file
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+
+    /// Server private key file
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+/// HTTPS (and token authentication) for InfluxDB 1.x: the `[http]` section of influxdb.conf.
+///
+/// Sets https-enabled, https-certificate and https-private-key; with --auth also auth-enabled.
+/// The shared secret for token authentication does not go into the config file by default:
+/// it goes into an environment file (INFLUXDB_HTTP_SHARED_SECRET=..., mode 0600; --env-file,
+/// default influxdb.env beside the edited config, or in the current directory when printing),
+/// for systemd's EnvironmentFile= or Debian's /etc/default/influxdb. --secret-in-config writes it
+/// into the config instead, which then becomes a secret file (mode 0640 at most). The pair is
+/// checked first: both files exist and the key matches the certificate. A file that does not
+/// look like an InfluxDB 1.x config (no [meta], [data], [http] or similar section) is refused.
+#[derive(Debug, Args)]
+#[command(after_long_help = CONFIG_INFLUXDB_HELP)]
+pub struct ConfigInfluxdbArgs {
+    #[command(flatten)]
+    pub pair: ServerPairArgs,
+
+    /// Also turn on authentication (auth-enabled = true) with a shared secret for tokens
+    #[arg(long)]
+    pub auth: bool,
+
+    #[command(flatten)]
+    pub secret: SecretSourceArgs,
+
+    /// Where to write INFLUXDB_HTTP_SHARED_SECRET=... (mode 0600)
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "auth",
+        conflicts_with = "secret_in_config"
+    )]
+    pub env_file: Option<PathBuf>,
+
+    /// Write shared-secret into the config file itself (needs --in-place)
+    #[arg(long, requires_all = ["auth", "in_place"])]
+    pub secret_in_config: bool,
+
+    /// Replace an existing environment file that holds another secret
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub edit: EditArgs,
+}
+
+const CONFIG_INFLUXDB_HELP: &str = "\
+Examples:
+  certtool config influxdb --cert /etc/ssl/influxdb/influxdb.crt --key /etc/ssl/influxdb/influxdb.key
+  certtool config influxdb --cert influxdb.crt --key influxdb.key --in-place /etc/influxdb/influxdb.conf
+  certtool config influxdb --cert influxdb.crt --key influxdb.key --auth \\
+      --secret-file shared.secret --in-place /etc/influxdb/influxdb.conf --dry-run
+
+Exit status:
+  0  printed, edited, or already as asked (\"unchanged\")
+  2  usage error, a missing or mismatched certificate/key, a config that does not parse or is not
+     an InfluxDB 1.x config, no usable secret, or an I/O error; the config is left as it was";
+
+/// TLS for InfluxDB 2.x: tls-cert, tls-key and tls-min-version in config.toml.
+///
+/// Also prints the equivalent influxd flags. InfluxDB 2.x serves plain HTTP without a word when
+/// only one of tls-cert and tls-key is set, so both are always written; and it refuses to start
+/// when its config holds 1.x keys, so a 1.x file ([http], [meta], ...) is refused.
+#[derive(Debug, Args)]
+#[command(after_long_help = CONFIG_INFLUXDB2_HELP)]
+pub struct ConfigInfluxdb2Args {
+    #[command(flatten)]
+    pub pair: ServerPairArgs,
+
+    /// Also set tls-strict-ciphers = true (only strong cipher suites)
+    #[arg(long)]
+    pub strict_ciphers: bool,
+
+    #[command(flatten)]
+    pub edit: EditArgs,
+}
+
+const CONFIG_INFLUXDB2_HELP: &str = "\
+Examples:
+  certtool config influxdb2 --cert influxdb.crt --key influxdb.key
+  certtool config influxdb2 --cert influxdb.crt --key influxdb.key --strict-ciphers \\
+      --in-place /etc/influxdb/config.toml
+
+Exit status:
+  0  printed, edited, or unchanged
+  2  usage error, a missing or mismatched certificate/key, a 1.x config, or an I/O error";
+
+/// Telegraf's output to InfluxDB over HTTPS, trusting a CA file rather than skipping checks.
+///
+/// Prints (or edits into telegraf.conf) an [[outputs.influxdb]] block with urls and tls_ca, or
+/// [[outputs.influxdb_v2]] with --v2 (token = "${INFLUX_TOKEN}", organization, bucket). In place,
+/// the output whose urls hold --url is updated, or a new one is appended: never a duplicate.
+/// insecure_skip_verify = true only with --insecure-skip-verify, with a warning. If the URL's
+/// host is not among the server certificate's names (from --cert, or --ca when it is the
+/// self-signed server certificate itself), a warning suggests --server-name.
+#[derive(Debug, Args)]
+#[command(after_long_help = CONFIG_TELEGRAF_HELP)]
+pub struct ConfigTelegrafArgs {
+    /// InfluxDB URL, e.g. https://influx.example.com:8086
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// CA certificate (or the self-signed server certificate) Telegraf trusts
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "insecure_skip_verify"
+    )]
+    pub ca: Option<PathBuf>,
+
+    /// Skip server certificate verification (insecure; prefer --ca)
+    #[arg(long, conflicts_with = "ca")]
+    pub insecure_skip_verify: bool,
+
+    /// The server's certificate, to check that it covers the URL's host
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+
+    /// Name to verify the server certificate against, when it differs from the URL's host
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+
+    /// Database to write to (InfluxDB 1.x)
+    #[arg(long, value_name = "NAME", conflicts_with = "v2")]
+    pub database: Option<String>,
+
+    /// Write to InfluxDB 2.x ([[outputs.influxdb_v2]])
+    #[arg(long, requires_all = ["org", "bucket"])]
+    pub v2: bool,
+
+    /// Organization (InfluxDB 2.x)
+    #[arg(long, value_name = "ORG", requires = "v2")]
+    pub org: Option<String>,
+
+    /// Bucket (InfluxDB 2.x)
+    #[arg(long, value_name = "BUCKET", requires = "v2")]
+    pub bucket: Option<String>,
+
+    #[command(flatten)]
+    pub edit: EditArgs,
+}
+
+const CONFIG_TELEGRAF_HELP: &str = "\
+Examples:
+  certtool config telegraf --url https://influx.example.com:8086 --ca /etc/ssl/metrics-ca/ca.crt
+  certtool config telegraf --url https://127.0.0.1:8086 --ca influxdb.crt --server-name localhost \\
+      --database metrics --in-place /etc/telegraf/telegraf.conf
+  certtool config telegraf --url https://influx:8086 --ca ca.crt --v2 --org ops --bucket metrics
+
+Exit status:
+  0  printed, edited, or unchanged
+  2  usage error, an unreadable CA, a config that does not parse or is not telegraf.conf, or an
+     I/O error";
+
+/// Prometheus's web config: TLS for its own HTTP server (--web.config.file).
+///
+/// tls_server_config with cert_file, key_file and min_version TLS12; with --client-ca, mutual
+/// TLS (client_auth_type RequireAndVerifyClientCert and client_ca_file). certtool checks what
+/// promtool does not: the files exist, the key matches the certificate, the certificate is
+/// valid, and it covers --host. Unknown keys are fatal to Prometheus, so templates are checked.
+#[derive(Debug, Args)]
+#[command(after_long_help = CONFIG_PROMETHEUS_HELP)]
+pub struct ConfigPrometheusArgs {
+    #[command(flatten)]
+    pub pair: ServerPairArgs,
+
+    /// CA whose client certificates are required (mutual TLS)
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Name clients use to reach Prometheus: warn unless the certificate covers it
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    /// Write the web config to this file (0644) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace an existing --out file
+    #[arg(long, requires = "out")]
+    pub force: bool,
+
+    /// Directory whose templates (by file name) replace the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+}
+
+const CONFIG_PROMETHEUS_HELP: &str = "\
+Examples:
+  certtool config prometheus --cert prom.crt --key prom.key --out /etc/prometheus/web-config.yml
+  certtool config prometheus --cert prom.crt --key prom.key --client-ca ca.crt --host prom.example.com
+
+Exit status:
+  0  printed or written
+  2  usage error, a missing or mismatched certificate/key, an existing --out without --force";
+
+/// A Prometheus scrape job over HTTPS: scheme https and tls_config with ca_file.
+#[derive(Debug, Args)]
+#[command(after_long_help = CONFIG_PROMETHEUS_SCRAPE_HELP)]
+pub struct ConfigPrometheusScrapeArgs {
+    /// CA certificate (or self-signed target certificate) to trust
+    #[arg(long, value_name = "FILE")]
+    pub ca: PathBuf,
+
+    /// Target to scrape, HOST:PORT
+    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9100")]
+    pub target: String,
+
+    /// Name to verify the target's certificate against, when it differs from the target's host
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
+
+    /// Job name
+    #[arg(long, value_name = "NAME", default_value = "certtool-tls")]
+    pub job: String,
+
+    /// Client certificate, for targets that require mutual TLS
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// Client key, for targets that require mutual TLS
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// Directory whose templates (by file name) replace the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+}
+
+const CONFIG_PROMETHEUS_SCRAPE_HELP: &str = "\
+Examples:
+  certtool config prometheus-scrape --ca ca.crt --target node-1.example.com:9100 >> scrape.yml
+  certtool config prometheus-scrape --ca prom.crt --target 127.0.0.1:9090 --server-name localhost
+
+Exit status:
+  0  printed
+  2  usage error or an unreadable CA file";
 
 /// Show what a certificate, chain or private key file holds.
 ///

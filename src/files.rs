@@ -46,13 +46,39 @@ pub enum FileKind {
     /// A private key and its certificate in one file: as secret as the key.
     Bundle,
     Secret,
+    /// A service's config file (or a generated web config); no secrets in it by default.
+    Config,
 }
 
 impl FileKind {
+    /// The name used in `--json` output.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Certificate => "certificate",
+            FileKind::PrivateKey => "private_key",
+            FileKind::Bundle => "bundle",
+            FileKind::Secret => "secret",
+            FileKind::Config => "config",
+        }
+    }
+
+    /// The name shown to people.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            FileKind::Certificate => "certificate",
+            FileKind::PrivateKey => "private key",
+            FileKind::Bundle => "key + certificate",
+            FileKind::Secret => "secret",
+            FileKind::Config => "config",
+        }
+    }
+
     #[must_use]
     pub fn mode(self) -> u32 {
         match self {
-            FileKind::Certificate => CERT_MODE,
+            FileKind::Certificate | FileKind::Config => CERT_MODE,
             FileKind::PrivateKey | FileKind::Bundle | FileKind::Secret => SECRET_MODE,
         }
     }
@@ -162,6 +188,25 @@ impl PlannedFile {
             mode: kind.mode(),
             owner: None,
         }
+    }
+
+    /// Take the mode (limited to `ceiling`) and the owner of the file now at the path, so that
+    /// a replacement keeps what the administrator set. Nothing changes if there is no file.
+    pub fn inherit_mode_and_owner(&mut self, ceiling: u32) -> Result<()> {
+        let meta = match fs::symlink_metadata(&self.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read '{}'", self.path.display()));
+            }
+        };
+        self.mode = meta.mode() & 0o777 & ceiling;
+        let uid = (meta.uid() != Uid::effective().as_raw()).then(|| Uid::from_raw(meta.uid()));
+        let gid = (meta.gid() != Gid::effective().as_raw()).then(|| Gid::from_raw(meta.gid()));
+        if uid.is_some() || gid.is_some() {
+            self.owner = Some(Owner { uid, gid });
+        }
+        Ok(())
     }
 }
 
@@ -307,7 +352,9 @@ fn stage_and_commit(
     Ok(written)
 }
 
-fn parent_dir(path: &Path) -> &Path {
+/// The directory a path is in (`.` for a bare file name).
+#[must_use]
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

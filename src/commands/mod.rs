@@ -4,6 +4,7 @@
 pub mod ca;
 pub mod check;
 pub mod completions;
+pub mod config;
 pub mod inspect;
 pub mod jwt;
 pub mod perms;
@@ -29,6 +30,7 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
         Command::Ca(cmd) => ca::run(cmd, out),
         Command::Check(args) => check::run(args, out),
         Command::Renew(args) => renew::run(args, out),
+        Command::Config(cmd) => config::run(cmd, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Perms(args) => perms::run(args, out),
         Command::Secret(cmd) => secret::run(cmd, out),
@@ -107,12 +109,7 @@ pub fn describe_written(written: &[Written], owner: Option<Owner>) -> String {
     });
     let mut text = String::new();
     for w in written {
-        let label = match w.kind {
-            files::FileKind::Certificate => "certificate",
-            files::FileKind::Bundle => "key + cert",
-            files::FileKind::PrivateKey => "private key",
-            files::FileKind::Secret => "secret",
-        };
+        let label = w.kind.label();
         let replaced = if w.replaced { ", replaced" } else { "" };
         let _ = writeln!(
             text,

@@ -35,10 +35,7 @@ impl Content {
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
-            Content::Known(FileKind::Certificate) => "certificate",
-            Content::Known(FileKind::PrivateKey) => "private_key",
-            Content::Known(FileKind::Bundle) => "bundle",
-            Content::Known(FileKind::Secret) => "secret",
+            Content::Known(kind) => kind.name(),
             Content::Unknown => "unknown",
             Content::Symlink => "symlink",
         }
@@ -111,6 +108,8 @@ pub fn mode_ok(kind: FileKind, mode: u32) -> bool {
         }
         // 0644 or 0444: everyone reads it (clients run as other users), only the owner writes.
         FileKind::Certificate => mode & !0o644 == 0 && mode & 0o444 == 0o444,
+        // Never writable by others; it may be 0640 or 0600 when it holds a secret.
+        FileKind::Config => mode & 0o022 == 0 && mode & 0o400 != 0,
     }
 }
 
@@ -324,12 +323,7 @@ fn render_text(reports: &[FileReport]) -> String {
                 ),
             ),
             Content::Known(kind) => {
-                let kind = match kind {
-                    FileKind::Certificate => "certificate",
-                    FileKind::PrivateKey => "private key",
-                    FileKind::Bundle => "key + certificate",
-                    FileKind::Secret => "secret",
-                };
+                let kind = kind.label();
                 let mut detail = format!("{kind}, mode {}, {}", r.mode, r.owner);
                 for fixed in &r.fixed {
                     let _ = write!(detail, "; fixed {fixed}");

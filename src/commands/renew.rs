@@ -2,21 +2,18 @@
 //! keeping the old pair as `.bak`; idempotent with `--within`, so it can run from a timer.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::os::fd::AsFd as _;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
-use nix::unistd::{Gid, Uid};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::ca::load_ca;
 use crate::cli::RenewArgs;
 use crate::error::{Error, ExitStatus};
-use crate::files::{self, FileKind, Owner, PlannedFile, WriteOptions, Written};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::output::{Output, mode_string};
 use crate::pki::cert::{self, Issued, Renewal};
 use crate::pki::keys;
@@ -253,7 +250,7 @@ fn planned_files(
             FileKind::PrivateKey,
             issued.key_pem.as_bytes(),
         );
-        inherit_mode_and_owner(&mut key, KEY_MODE_CEILING)?;
+        key.inherit_mode_and_owner(KEY_MODE_CEILING)?;
         planned.push(key);
     }
     let contents = format!("{}{chain}", issued.cert_pem);
@@ -262,24 +259,9 @@ fn planned_files(
         FileKind::Certificate,
         contents.as_bytes(),
     );
-    inherit_mode_and_owner(&mut cert, 0o644)?;
+    cert.inherit_mode_and_owner(0o644)?;
     planned.push(cert);
     Ok(planned)
-}
-
-fn inherit_mode_and_owner(file: &mut PlannedFile, ceiling: u32) -> Result<()> {
-    let meta = match fs::symlink_metadata(&file.path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read '{}'", file.path.display())),
-    };
-    file.mode = meta.mode() & 0o777 & ceiling;
-    let uid = (meta.uid() != Uid::effective().as_raw()).then(|| Uid::from_raw(meta.uid()));
-    let gid = (meta.gid() != Gid::effective().as_raw()).then(|| Gid::from_raw(meta.gid()));
-    if uid.is_some() || gid.is_some() {
-        file.owner = Some(Owner { uid, gid });
-    }
-    Ok(())
 }
 
 /// What `--exec` did.

@@ -80,6 +80,33 @@ pub fn parse_hosts(inputs: &[String]) -> Result<Vec<Host>, Error> {
     Ok(hosts)
 }
 
+/// Whether a certificate with subjectAltNames `sans` (as [`CertInfo`](super::parse::CertInfo)
+/// lists them: `DNS:name`, `IP:address`) covers `host`, the way TLS clients match: IP addresses
+/// only against IP SANs, and a wildcard covering exactly one left-most label.
+#[must_use]
+pub fn sans_cover(sans: &[String], host: &str) -> bool {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return sans
+            .iter()
+            .filter_map(|s| s.strip_prefix("IP:"))
+            .any(|s| s.parse::<IpAddr>().is_ok_and(|san| san == ip));
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    sans.iter()
+        .filter_map(|s| s.strip_prefix("DNS:"))
+        .map(str::to_ascii_lowercase)
+        .any(|san| match san.strip_prefix("*.") {
+            Some(parent) => host
+                .split_once('.')
+                .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+            None => san == host,
+        })
+}
+
 fn invalid_name(input: &str, why: &str) -> Error {
     Error::invalid(
         format!("invalid --host '{}': {why}", crate::output::sanitize(input)),
@@ -163,6 +190,32 @@ fn validate_label(input: &str, label: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sans_cover_like_tls_clients() {
+        let sans: Vec<String> = [
+            "DNS:localhost",
+            "DNS:*.example.com",
+            "IP:127.0.0.1",
+            "IP:::1",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for yes in [
+            "localhost",
+            "LOCALHOST",
+            "a.example.com",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+        ] {
+            assert!(sans_cover(&sans, yes), "{yes}");
+        }
+        for no in ["example.com", "a.b.example.com", "127.0.0.2", "other.test"] {
+            assert!(!sans_cover(&sans, no), "{no}");
+        }
+    }
 
     fn ok(s: &str) -> Host {
         Host::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))

@@ -14,6 +14,7 @@
 
 mod ca;
 mod check;
+mod config;
 mod docs;
 mod inspect;
 mod interop;
