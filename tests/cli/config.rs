@@ -926,3 +926,145 @@ fn web_config_output_is_not_clobbered_and_promtool_agrees() {
     assert!(assert_input_error(&env.certtool(&args)).contains("already exists"));
     env.ok(&[&args[..], &["--force"]].concat());
 }
+
+#[test]
+fn template_dir_overrides_a_template_by_file_name() {
+    let env = TestEnv::new();
+    pair(&env);
+    fs::create_dir(env.path("tpl")).unwrap();
+    env.write(
+        "tpl/influxdb-http.toml",
+        "# our own house style\n[http]\nhttps-enabled = true\nhttps-certificate = {{cert}}\nhttps-private-key = {{key}}\nmax-connection-limit = 100\n",
+    );
+    let base = [
+        "config",
+        "influxdb",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+    ];
+    let text = stdout(&env.ok(&[&base[..], &["--template-dir", "tpl"]].concat()));
+    assert!(text.starts_with("# our own house style\n"), "{text}");
+    assert!(text.contains("max-connection-limit = 100"));
+    // Templates the directory lacks stay built in.
+    let text = stdout(&env.ok(&[
+        "config",
+        "influxdb2",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+        "--template-dir",
+        "tpl",
+    ]));
+    assert!(text.contains("tls-min-version"), "{text}");
+    // The override drives in-place edits too.
+    env.write("influxdb.conf", "[meta]\n  dir = \"/m\"\n");
+    env.ok(&[
+        &base[..],
+        &["--template-dir", "tpl", "--in-place", "influxdb.conf"],
+    ]
+    .concat());
+    let edited = fs::read_to_string(env.path("influxdb.conf")).unwrap();
+    assert!(
+        edited.starts_with("[meta]\n  dir = \"/m\"\n\n[http]\n"),
+        "{edited}"
+    );
+    assert!(edited.contains("max-connection-limit = 100"), "{edited}");
+    // A placeholder certtool does not fill is an error, not a silent blank.
+    env.write(
+        "tpl/influxdb-http.toml",
+        "[http]\nhttps-certificate = {{certificate}}\n",
+    );
+    let err = assert_input_error(&env.certtool(&[&base[..], &["--template-dir", "tpl"]].concat()));
+    assert!(err.contains("{{certificate}}"), "{err}");
+}
+
+#[test]
+fn printing_with_auth_writes_the_env_file_here_and_never_prints_the_secret() {
+    let env = TestEnv::new();
+    pair(&env);
+    env.ok(&["secret", "generate", "--out", "shared.secret"]);
+    let secret = fs::read_to_string(env.path("shared.secret")).unwrap();
+    let args = [
+        "config",
+        "influxdb",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+        "--auth",
+        "--secret-file",
+        "shared.secret",
+    ];
+    let out = env.ok(&args);
+    insta::assert_snapshot!("influxdb_auth", stable(&env, &stdout(&out)));
+    assert!(!stdout(&out).contains(secret.trim()) && !stderr(&out).contains(secret.trim()));
+    assert_eq!(
+        fs::read_to_string(env.path("influxdb.env")).unwrap(),
+        format!("INFLUXDB_HTTP_SHARED_SECRET={secret}")
+    );
+    assert_eq!(mode(&env.path("influxdb.env")), 0o600);
+    let out = env.ok(&[&args[..], &["--json"]].concat());
+    assert!(!stdout(&out).contains(secret.trim()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["env_file"]["status"], "unchanged");
+    // Another secret does not silently replace the file.
+    env.write(
+        "other.secret",
+        "another-secret-that-is-long-enough-to-use-0123\n",
+    );
+    set_mode(&env.path("other.secret"), 0o600);
+    let other = [
+        "config",
+        "influxdb",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+        "--auth",
+        "--secret-file",
+        "other.secret",
+    ];
+    assert!(assert_input_error(&env.certtool(&other)).contains("--force"));
+    env.ok(&[&other[..], &["--force"]].concat());
+    assert!(
+        fs::read_to_string(env.path("influxdb.env"))
+            .unwrap()
+            .contains("another-secret")
+    );
+}
+
+#[test]
+fn influxdb2_in_place_sets_both_keys_once() {
+    if !require_tool("python3") {
+        return;
+    }
+    let env = TestEnv::new();
+    pair(&env);
+    let original = "# InfluxDB 2 settings\nbolt-path = \"/var/lib/influxdb/influxd.bolt\"\n\n# tls-cert = \"\"\n# tls-key = \"\"\nhttp-bind-address = \":8086\"\n";
+    env.write("config.toml", original);
+    let args = [
+        "config",
+        "influxdb2",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+        "--in-place",
+        "config.toml",
+    ];
+    env.ok(&args);
+    let text = fs::read_to_string(env.path("config.toml")).unwrap();
+    let dir = env.dir.path().display();
+    assert_eq!(
+        text,
+        format!(
+            "# InfluxDB 2 settings\nbolt-path = \"/var/lib/influxdb/influxd.bolt\"\n\ntls-cert = \"{dir}/localhost.crt\"\ntls-key = \"{dir}/localhost.key\"\nhttp-bind-address = \":8086\"\ntls-min-version = \"1.2\"\n"
+        )
+    );
+    assert_eq!(python_toml(&text, "d['tls-min-version']"), r#""1.2""#);
+    let out = env.ok(&args);
+    assert!(stderr(&out).contains("unchanged"));
+}
