@@ -60,6 +60,7 @@ pub enum Command {
     Renew(RenewArgs),
     #[command(subcommand)]
     Config(ConfigCommand),
+    Verify(VerifyArgs),
     Inspect(InspectArgs),
     Perms(PermsArgs),
     #[command(subcommand)]
@@ -653,6 +654,109 @@ Examples:
 Exit status:
   0  printed
   2  usage error or an unreadable CA file";
+
+/// Prove that a certificate works end to end, and exit non-zero when anything is off.
+///
+/// With --cert and --key: starts a TLS server (rustls) on 127.0.0.1 with the pair and connects an
+/// in-process client that trusts --ca (or, for a self-signed certificate, exactly that
+/// certificate), for every --host (default: each SAN), with TLS 1.3 and TLS 1.2, and exchanges a
+/// request and response. Each check is named: the key matches the certificate; it is in date; the
+/// chain leads to the CA; each host is among its names; each handshake.
+///
+/// With --url: probes a running server: the handshake with real hostname verification and the
+/// chain it serves, then InfluxDB's GET /ping (204) or Prometheus's GET /-/healthy (200); with
+/// --user and a secret, that a token is accepted and a query without one refused (401).
+///
+/// With --launch influxdb|prometheus (and --cert/--key): starts the real server with the pair on a
+/// free loopback port with temporary data, runs the --url probe against it, and stops it.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = VERIFY_HELP,
+    group = clap::ArgGroup::new("mode").required(true).args(["cert", "url"])
+)]
+pub struct VerifyArgs {
+    /// Certificate (chain) to verify with the integrated server, or to launch a server with
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Its private key
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// CA certificate(s) the client trusts [default: the certificate itself when self-signed;
+    /// with --url, the public web roots]
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// Host name or IP address to check; repeatable [default: every SAN]
+    #[arg(long = "host", value_name = "NAME|IP")]
+    pub hosts: Vec<String>,
+
+    /// Probe a running server at https://HOST:PORT
+    #[arg(long, value_name = "URL", conflicts_with_all = ["cert", "launch"])]
+    pub url: Option<String>,
+
+    /// With --url: do not verify the server certificate (the chain is still shown)
+    #[arg(long, conflicts_with = "ca")]
+    pub insecure: bool,
+
+    /// Which service to expect behind the URL
+    #[arg(long, value_enum, default_value_t = crate::verify::probe::Kind::Auto)]
+    pub kind: crate::verify::probe::Kind,
+
+    /// InfluxDB user to mint a token for, to check token authentication (needs the shared secret)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    #[command(flatten)]
+    pub secret: SecretSourceArgs,
+
+    /// Bound on each connection and request
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_seconds)]
+    pub timeout: i64,
+
+    /// Start the real influxd or prometheus with --cert/--key and probe it
+    #[arg(long, value_enum, value_name = "SERVER", requires = "cert")]
+    pub launch: Option<crate::verify::launch::Service>,
+
+    /// With --launch: the server's config to use (in a temporary copy; ports and data dirs replaced)
+    #[arg(long, value_name = "FILE", requires = "launch")]
+    pub config: Option<PathBuf>,
+
+    /// With --launch: the server binary [default: influxd or prometheus on PATH]
+    #[arg(long, value_name = "PATH", requires = "launch")]
+    pub server_bin: Option<PathBuf>,
+
+    /// With --launch: how long the server may take to start listening
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse_seconds)]
+    pub start_timeout: i64,
+
+    /// With --cert/--key: serve on this loopback port (default: a free one)
+    #[arg(long, value_name = "PORT", conflicts_with_all = ["url", "launch"])]
+    pub port: Option<u16>,
+
+    /// With --cert/--key: keep serving this long after the checks, for other clients to try
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds, conflicts_with_all = ["url", "launch"])]
+    pub serve_for: Option<i64>,
+
+    /// Directory whose templates replace the built-in ones (for --launch)
+    #[arg(long, value_name = "DIR", requires = "launch")]
+    pub template_dir: Option<PathBuf>,
+}
+
+const VERIFY_HELP: &str = "\
+Examples:
+  certtool verify --cert influxdb.crt --key influxdb.key
+  certtool verify --cert influxdb.crt --key influxdb.key --ca ca.crt --host influx.example.com
+  certtool verify --url https://localhost:8086 --ca ca.crt --user admin --secret-file shared.secret
+  certtool verify --launch influxdb --cert influxdb.crt --key influxdb.key
+  certtool verify --cert localhost.crt --key localhost.key --port 8443 --serve-for 60s
+
+Exit status:
+  0  every check passed
+  1  a check failed (the reason is printed: key mismatch, not trusted, name mismatch, expired, not
+     yet valid, handshake failed, service not answering, auth not enforced, server did not start)
+  2  usage error or bad input (unreadable files, a malformed URL)";
 
 /// Show what a certificate, chain or private key file holds.
 ///

@@ -580,6 +580,21 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot sync directory '{}'", dir.display()))
 }
 
+/// Create a new file with mode 0600 (never following or replacing anything), for a log that may
+/// hold sensitive lines.
+pub fn create_private(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(SECRET_MODE)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
+        .open(path)
+        .with_context(|| format!("cannot create '{}'", path.display()))?;
+    file.set_permissions(Permissions::from_mode(SECRET_MODE))
+        .with_context(|| format!("cannot set the mode of '{}'", path.display()))?;
+    Ok(file)
+}
+
 /// An existing file opened without following symlinks, for checking and fixing its mode and owner.
 pub struct ExistingFile {
     file: File,

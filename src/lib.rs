@@ -19,6 +19,7 @@ pub mod jwt;
 pub mod output;
 pub mod pki;
 pub mod secret;
+pub mod verify;
 
 use std::io::{self, Write};
 

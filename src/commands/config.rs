@@ -41,10 +41,10 @@ pub fn run(cmd: &ConfigCommand, out: &mut Output) -> Result<ExitStatus> {
 }
 
 /// A checked certificate/key pair, with absolute paths for the config.
-struct Pair {
-    cert: String,
-    key: String,
-    info: CertInfo,
+pub(crate) struct Pair {
+    pub cert: String,
+    pub key: String,
+    pub info: CertInfo,
 }
 
 /// The path as the config should name it: absolute, as UTF-8 (configs are text).
@@ -61,7 +61,7 @@ fn absolute(path: &Path) -> Result<String> {
 }
 
 /// The first certificate in `path`, and every certificate's details.
-fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
+pub(crate) fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
     let bytes = files::read_input(path)?;
     let contents = describe_file(&bytes, OffsetDateTime::now_utc())
         .with_context(|| format!("cannot read the {what} '{}'", path.display()))?;
@@ -77,7 +77,7 @@ fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
 
 /// Check what promtool and influxd do not: both files exist, the key belongs to the
 /// certificate, and the certificate is in its validity period (a warning otherwise).
-fn check_pair(pair: &ServerPairArgs, out: &mut Output) -> Result<Pair> {
+pub(crate) fn check_pair(pair: &ServerPairArgs, out: &mut Output) -> Result<Pair> {
     let info = read_certificates(&pair.cert, "certificate")?.remove(0);
     let key_bytes = files::read_input(&pair.key)?;
     let key = describe_file(&key_bytes, OffsetDateTime::now_utc())

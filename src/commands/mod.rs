@@ -11,6 +11,7 @@ pub mod perms;
 pub mod renew;
 pub mod secret;
 pub mod selfsigned;
+pub mod verify;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
         Command::Check(args) => check::run(args, out),
         Command::Renew(args) => renew::run(args, out),
         Command::Config(cmd) => config::run(cmd, out),
+        Command::Verify(args) => verify::run(args, out),
         Command::Inspect(args) => inspect::run(args, out),
         Command::Perms(args) => perms::run(args, out),
         Command::Secret(cmd) => secret::run(cmd, out),

@@ -1,0 +1,338 @@
+//! `certtool verify`: the integrated server (`--cert/--key`), a probe of a running server
+//! (`--url`), or a launched real server (`--launch`), each reported check by check.
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use rustls::pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::config::check_pair;
+use crate::cli::{ServerPairArgs, VerifyArgs};
+use crate::error::{Error, ExitStatus};
+use crate::files;
+use crate::output::Output;
+use crate::pki::keys;
+use crate::pki::parse::{self, CertInfo};
+use crate::secret::read_secret;
+use crate::verify::launch::{self, Launch};
+use crate::verify::probe::{Probe, Target};
+use crate::verify::{ChainEntry, Check, LocalPlan, describe_chain, hosts_from_sans, run_local};
+
+/// Set by Ctrl-C (and SIGTERM) while a launched server runs, so it is stopped, not orphaned.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Run `certtool verify`.
+pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let timeout = seconds(args.timeout);
+    let mut server = None;
+    let (mode, checks, chain) = if let Some(url) = &args.url {
+        let probe = probe_for(args, Target::parse(url)?, read_ca(args.ca.as_deref())?, out)?;
+        let outcome = probe.run(now)?;
+        ("url", outcome.checks, outcome.chain)
+    } else if let Some(service) = args.launch {
+        let (checks, chain) = launched(args, service, now, out)?;
+        ("launch", checks, chain)
+    } else {
+        let (checks, chain, running) = integrated(args, now, timeout)?;
+        server = running;
+        ("local", checks, chain)
+    };
+    let ok = checks.iter().all(|c| c.ok);
+    report(out, mode, ok, &checks, &chain)?;
+    if let (Some(server), Some(duration)) = (&server, args.serve_for) {
+        out.note(&format!(
+            "serving on {} for {duration} s (Ctrl-C stops)",
+            server.addr
+        ))?;
+        serve_until(seconds(duration));
+    }
+    Ok(ExitStatus::from_ok(ok))
+}
+
+fn seconds(s: i64) -> Duration {
+    Duration::from_secs(u64::try_from(s.max(1)).unwrap_or(5))
+}
+
+/// All certificates in `path`, as DER.
+fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let bytes = files::read_input(path)?;
+    let chain: Vec<CertificateDer<'static>> = parse::parse_blocks(&bytes)
+        .with_context(|| format!("cannot read '{}'", path.display()))?
+        .into_iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .map(|b| CertificateDer::from(b.der.to_vec()))
+        .collect();
+    if chain.is_empty() {
+        return Err(Error::invalid(
+            format!("'{}' holds no certificate", path.display()),
+            "give a PEM certificate file",
+        )
+        .into());
+    }
+    Ok(chain)
+}
+
+fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> {
+    path.map(read_chain).transpose()
+}
+
+/// The private key in `path`, for rustls, with what we know of it.
+fn read_key(path: &Path) -> Result<(PrivateKeyDer<'static>, keys::PrivateKeyInfo)> {
+    let bytes = files::read_input(path)?;
+    let blocks =
+        parse::parse_blocks(&bytes).with_context(|| format!("cannot read '{}'", path.display()))?;
+    let block = blocks
+        .iter()
+        .find(|b| parse::is_private_key_label(&b.label))
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("'{}' holds no private key", path.display()),
+                "give the certificate's private key with --key",
+            )
+        })?;
+    let info = keys::parse_private_key(&block.label, &block.der)
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
+    let der = block.der.to_vec();
+    let key = match block.label.as_str() {
+        "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+        "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+        _ => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+    };
+    Ok((key, info))
+}
+
+fn integrated(
+    args: &VerifyArgs,
+    now: OffsetDateTime,
+    timeout: Duration,
+) -> Result<(
+    Vec<Check>,
+    Vec<ChainEntry>,
+    Option<crate::verify::local::Server>,
+)> {
+    let (cert, key) = (
+        args.cert.as_deref().context("--cert is required")?,
+        args.key.as_deref().context("--key is required")?,
+    );
+    let chain = read_chain(cert)?;
+    let leaf = CertInfo::from_der(chain[0].as_ref(), now)
+        .with_context(|| format!("cannot read '{}'", cert.display()))?;
+    let (key, key_info) = read_key(key)?;
+    let hosts = if args.hosts.is_empty() {
+        hosts_from_sans(&leaf.sans)
+    } else {
+        args.hosts.clone()
+    };
+    let described = describe_chain(&chain, now);
+    let plan = LocalPlan {
+        chain,
+        key,
+        key_info,
+        leaf,
+        ca: read_ca(args.ca.as_deref())?,
+        hosts,
+        timeout,
+    };
+    let port = args.port.unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    let (checks, server) = run_local(&plan, listener, now)?;
+    Ok((checks, described, server))
+}
+
+fn serve_until(duration: Duration) {
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline && !INTERRUPTED.load(Ordering::SeqCst) {
+        sleep(Duration::from_millis(50));
+    }
+}
+
+/// The probe for `--url` (or for a launched server).
+fn probe_for(
+    args: &VerifyArgs,
+    target: Target,
+    ca: Option<Vec<CertificateDer<'static>>>,
+    out: &mut Output,
+) -> Result<Probe> {
+    let auth = match &args.user {
+        Some(user) => Some((user.clone(), read_secret(&args.secret.source(), out)?)),
+        None => None,
+    };
+    Ok(Probe {
+        target,
+        ca,
+        insecure: args.insecure,
+        kind: args.kind,
+        auth,
+        timeout: seconds(args.timeout),
+    })
+}
+
+fn launched(
+    args: &VerifyArgs,
+    service: launch::Service,
+    now: OffsetDateTime,
+    out: &mut Output,
+) -> Result<(Vec<Check>, Vec<ChainEntry>)> {
+    let pair_args = ServerPairArgs {
+        cert: args.cert.clone().context("--cert is required")?,
+        key: args.key.clone().context("--key is required")?,
+    };
+    let pair = check_pair(&pair_args, out)?;
+    let ca = match args.ca.as_deref() {
+        Some(path) => read_ca(Some(path))?,
+        None if pair.info.self_signed => Some(read_chain(&pair_args.cert)?[..1].to_vec()),
+        None => {
+            return Err(Error::invalid(
+                format!(
+                    "'{}' is issued by '{}'",
+                    pair_args.cert.display(),
+                    pair.info.issuer
+                ),
+                "pass that CA with --ca",
+            )
+            .into());
+        }
+    };
+    // Ctrl-C and SIGTERM stop the launched server instead of orphaning it.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let launch = Launch {
+        service,
+        server_bin: args.server_bin.as_deref(),
+        cert: &pair.cert,
+        key: &pair.key,
+        config: args.config.as_deref(),
+        template_dir: args.template_dir.as_deref(),
+        start_timeout: seconds(args.start_timeout),
+    };
+    let running = match launch::start(&launch, &INTERRUPTED) {
+        Ok(running) => running,
+        Err(e) if INTERRUPTED.load(Ordering::SeqCst) => return Err(e),
+        Err(e) => {
+            return Ok((
+                vec![Check::new("launch", false, format!("{e:#}"))],
+                Vec::new(),
+            ));
+        }
+    };
+    let host = args
+        .hosts
+        .first()
+        .cloned()
+        .unwrap_or_else(|| loopback_name(&pair.info.sans));
+    let target = Target {
+        host,
+        port: running.addr.port(),
+        connect: Some(running.addr),
+    };
+    let mut probe = probe_for(args, target, ca, out)?;
+    if probe.kind == crate::verify::probe::Kind::Auto {
+        probe.kind = match service {
+            launch::Service::Influxdb => crate::verify::probe::Kind::Influxdb,
+            launch::Service::Prometheus => crate::verify::probe::Kind::Prometheus,
+        };
+    }
+    let outcome = probe.run(now)?;
+    let mut checks = vec![Check::new(
+        "launch",
+        true,
+        format!(
+            "{service:?} started on {} (pid {})",
+            running.addr, running.pid
+        )
+        .to_lowercase(),
+    )];
+    checks.extend(outcome.checks);
+    drop(running);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(anyhow!("interrupted; the server was stopped"));
+    }
+    Ok((checks, outcome.chain))
+}
+
+/// The name to verify over loopback: localhost or a loopback IP when the certificate has one,
+/// else its first name (the connection still goes to 127.0.0.1).
+fn loopback_name(sans: &[String]) -> String {
+    let names = hosts_from_sans(sans);
+    ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .find(|n| names.iter().any(|h| h == *n))
+        .map(|n| (*n).to_owned())
+        .or_else(|| names.into_iter().next())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    mode: &'a str,
+    ok: bool,
+    checks: &'a [Check],
+    chain: &'a [ChainEntry],
+}
+
+fn report(
+    out: &mut Output,
+    mode: &str,
+    ok: bool,
+    checks: &[Check],
+    chain: &[ChainEntry],
+) -> Result<()> {
+    if out.json() {
+        out.json_value(&Report {
+            mode,
+            ok,
+            checks,
+            chain,
+        })?;
+        return Ok(());
+    }
+    let mut text = String::new();
+    for c in checks {
+        let status = if c.ok { "ok  " } else { "FAIL" };
+        let host = c
+            .host
+            .as_deref()
+            .map(|h| format!("{h}: "))
+            .unwrap_or_default();
+        let tls = match (&c.protocol, &c.cipher_suite, c.handshake_ms) {
+            (Some(p), Some(s), Some(ms)) => format!("{p} {s} in {ms:.2} ms; "),
+            (Some(p), _, _) => format!("{p}: "),
+            _ => String::new(),
+        };
+        let _ = writeln!(text, "{status}  {:<9}  {host}{tls}{}", c.check, c.detail);
+    }
+    if !chain.is_empty() {
+        text.push_str("served chain:\n");
+        for (i, c) in chain.iter().enumerate() {
+            let _ = writeln!(
+                text,
+                "  {}. {} [{}], issued by {}, expires {} ({} days)",
+                i + 1,
+                c.subject,
+                c.sans.join(", "),
+                c.issuer,
+                c.not_after,
+                c.days_left
+            );
+        }
+    }
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if failed == 0 {
+        let _ = writeln!(text, "verify: all {} checks passed", checks.len());
+    } else {
+        let _ = writeln!(text, "verify: {failed} of {} checks FAILED", checks.len());
+    }
+    out.data(&text)?;
+    Ok(())
+}

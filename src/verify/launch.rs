@@ -1,0 +1,259 @@
+//! Launching a real influxd or prometheus with the pair under test, on a free loopback port, with
+//! its data in a temporary directory, so the probe can check the real server end to end.
+//!
+//! The server is stopped by PID when [`Running`] is dropped: after the probe, on any error, and
+//! after Ctrl-C (the command checks the interrupt flag while it waits).
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use tempfile::TempDir;
+use toml_edit::DocumentMut;
+
+use crate::config::template::Template;
+use crate::config::{apply_snippet, influxdb, prometheus, toml_keys};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+
+/// The servers certtool can launch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Influxdb,
+    Prometheus,
+}
+
+impl Service {
+    fn binary(self) -> &'static str {
+        match self {
+            Service::Influxdb => "influxd",
+            Service::Prometheus => "prometheus",
+        }
+    }
+}
+
+/// What to launch.
+pub struct Launch<'a> {
+    pub service: Service,
+    pub server_bin: Option<&'a Path>,
+    /// Absolute paths of the certificate (chain) and key.
+    pub cert: &'a str,
+    pub key: &'a str,
+    /// The user's config, used in a temporary copy.
+    pub config: Option<&'a Path>,
+    pub template_dir: Option<&'a Path>,
+    pub start_timeout: Duration,
+}
+
+/// A launched server; stopped by PID and its temporary directory removed when dropped.
+pub struct Running {
+    child: Child,
+    pub addr: SocketAddr,
+    pub pid: u32,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server binary: `--server-bin`, or the first on PATH.
+pub fn find_binary(service: Service, explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(path) = explicit {
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(crate::error::Error::invalid(
+                format!("--server-bin '{}' is not a file", path.display()),
+                "give the path of the server binary",
+            )
+            .into())
+        };
+    }
+    let name = service.binary();
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            crate::error::Error::invalid(
+                format!("{name} is not on PATH"),
+                format!(
+                    "install it (Debian: apt-get install {}), or pass --server-bin",
+                    match service {
+                        Service::Influxdb => "influxdb",
+                        Service::Prometheus => "prometheus",
+                    }
+                ),
+            )
+            .into()
+        })
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .context("cannot find a free loopback port")?
+        .local_addr()?
+        .port())
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    files::write_all(
+        &[PlannedFile::new(
+            path.to_path_buf(),
+            FileKind::Config,
+            text.as_bytes(),
+        )],
+        WriteOptions::default(),
+    )?;
+    Ok(())
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = files::read_input(path)?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| anyhow!("'{}' is not UTF-8 text", path.display()))
+}
+
+/// An influxd config: the user's (or an empty one) moved to `dir` and loopback ports, with
+/// HTTPS from the InfluxDB template.
+fn influxd_config(launch: &Launch<'_>, dir: &Path, port: u16) -> Result<String> {
+    let mut doc: DocumentMut = match launch.config {
+        Some(path) => read_text(path)?
+            .parse()
+            .with_context(|| format!("cannot parse '{}'", path.display()))?,
+        None => DocumentMut::new(),
+    };
+    let d = |sub: &str| dir.join(sub).display().to_string();
+    let rpc = format!("127.0.0.1:{}", free_port()?);
+    for (path, key, value) in [
+        (&[][..], "reporting-disabled", toml_edit::Value::from(true)),
+        (&[][..], "bind-address", rpc.as_str().into()),
+        (&["meta"][..], "dir", d("meta").into()),
+        (&["data"][..], "dir", d("data").into()),
+        (&["data"][..], "wal-dir", d("wal").into()),
+        (&["monitor"][..], "store-enabled", false.into()),
+        (
+            &["http"][..],
+            "bind-address",
+            format!("127.0.0.1:{port}").into(),
+        ),
+    ] {
+        toml_keys::set(&mut doc, path, key, value)?;
+    }
+    let template = Template::InfluxdbHttp.load(launch.template_dir)?;
+    let snippet = influxdb::v1_snippet(&template, launch.cert, launch.key, false, None)?;
+    apply_snippet(&mut doc, &snippet)?;
+    Ok(doc.to_string())
+}
+
+/// Start the server and wait until it accepts connections.
+pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
+    let bin = find_binary(launch.service, launch.server_bin)?;
+    let dir = tempfile::Builder::new()
+        .prefix("certtool-verify-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let port = free_port()?;
+    let mut command = Command::new(&bin);
+    match launch.service {
+        Service::Influxdb => {
+            let config = dir.path().join("influxdb.conf");
+            write(&config, &influxd_config(launch, dir.path(), port)?)?;
+            command.arg("-config").arg(&config);
+        }
+        Service::Prometheus => {
+            let web = dir.path().join("web-config.yml");
+            let template = Template::PrometheusWebConfig.load(launch.template_dir)?;
+            write(
+                &web,
+                &prometheus::web_config(&template, launch.cert, launch.key, None)?,
+            )?;
+            let config = dir.path().join("prometheus.yml");
+            let text = match launch.config {
+                Some(path) => read_text(path)?,
+                None => "global:\n  scrape_interval: 15s\n".to_owned(),
+            };
+            write(&config, &text)?;
+            command
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!("--web.config.file={}", web.display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join("data").display()
+                ));
+        }
+    }
+    let log = dir.path().join("server.log");
+    let log_file = files::create_private(&log)?;
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log_file.try_clone()?))
+        .stderr(Stdio::from(log_file))
+        .spawn()
+        .with_context(|| format!("cannot start '{}'", bin.display()))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut running = Running {
+        pid: child.id(),
+        child,
+        addr,
+        log,
+        _dir: dir,
+    };
+    running.wait_until_ready(launch, interrupted)?;
+    Ok(running)
+}
+
+impl Running {
+    fn wait_until_ready(&mut self, launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<()> {
+        let deadline = Instant::now() + launch.start_timeout;
+        loop {
+            if interrupted.load(Ordering::SeqCst) {
+                bail!("interrupted; {} was stopped", launch.service.binary());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                bail!(
+                    "{} exited ({status}) before it was ready; its last log lines:\n{}",
+                    launch.service.binary(),
+                    self.last_log_lines(12)
+                );
+            }
+            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{} did not listen on {} within {} s; its last log lines:\n{}",
+                    launch.service.binary(),
+                    self.addr,
+                    launch.start_timeout.as_secs(),
+                    self.last_log_lines(12)
+                );
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The last `n` lines the server logged, indented, sanitised.
+    #[must_use]
+    pub fn last_log_lines(&self, n: usize) -> String {
+        let text = files::read_input(&self.log)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| format!("    {}", crate::output::sanitize(l)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

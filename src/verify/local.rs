@@ -1,0 +1,241 @@
+//! The integrated server: a rustls server on 127.0.0.1 serving the pair under test, and an
+//! in-process client that handshakes with it and exchanges one HTTP request and response.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection, StreamOwned};
+
+use super::trust::{self, describe_tls_error};
+
+/// The response every request to the integrated server gets.
+pub const RESPONSE_BODY: &str = "certtool verify: TLS OK\n";
+
+/// The pair under test, ready for rustls.
+pub struct Pair {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Pair {
+    /// A server config offering TLS 1.2 and 1.3 with this pair.
+    pub fn server_config(&self) -> Result<Arc<ServerConfig>> {
+        let config = ServerConfig::builder_with_provider(trust::provider())
+            .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+            .context("cannot configure TLS")?
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key.clone_key())
+            .map_err(|e| anyhow!("rustls cannot serve this certificate and key: {e}"))?;
+        Ok(Arc::new(config))
+    }
+}
+
+/// A running integrated server; stopped when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serve on `listener` until dropped.
+    #[must_use]
+    pub fn start(listener: TcpListener, config: Arc<ServerConfig>) -> Server {
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            for stream in listener.incoming() {
+                if flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let config = Arc::clone(&config);
+                thread::spawn(move || {
+                    let _ = serve_one(stream, config);
+                });
+            }
+        });
+        Server {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Answer one connection: read the request head, send a small HTTP response, close cleanly.
+fn serve_one(stream: TcpStream, config: Arc<ServerConfig>) -> Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    let conn = ServerConnection::new(config)?;
+    let mut tls = StreamOwned::new(conn, stream);
+    let mut request = Vec::with_capacity(512);
+    let mut buf = [0u8; 512];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16_384 {
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{RESPONSE_BODY}",
+        RESPONSE_BODY.len()
+    );
+    tls.write_all(response.as_bytes())?;
+    tls.conn.send_close_notify();
+    tls.flush()?;
+    Ok(())
+}
+
+/// One client handshake and exchange.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    pub protocol: String,
+    pub cipher_suite: String,
+    pub handshake: Duration,
+    pub peer_chain: Vec<CertificateDer<'static>>,
+    pub response_ok: bool,
+}
+
+/// A client config with one protocol version and `verifier`.
+pub fn client_config(
+    version: &'static rustls::SupportedProtocolVersion,
+    verifier: Arc<dyn ServerCertVerifier>,
+) -> Result<Arc<ClientConfig>> {
+    let config = ClientConfig::builder_with_provider(trust::provider())
+        .with_protocol_versions(&[version])
+        .context("cannot configure TLS")?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// A client config offering TLS 1.2 and 1.3 with `verifier`.
+pub fn client_config_any(verifier: Arc<dyn ServerCertVerifier>) -> Result<Arc<ClientConfig>> {
+    let config = ClientConfig::builder_with_provider(trust::provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .context("cannot configure TLS")?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Connect to `addr` and handshake as a client for `host`, without sending anything.
+pub fn handshake_only(
+    addr: SocketAddr,
+    host: &str,
+    config: Arc<ClientConfig>,
+    timeout: Duration,
+) -> Result<Handshake, String> {
+    connect(addr, host, config, timeout).map(|(_, h)| h)
+}
+
+/// Connect to `addr`, handshake as a client for `host`, send `GET path` and read the answer.
+/// An error is the handshake's failure, in words.
+pub fn handshake(
+    addr: SocketAddr,
+    host: &str,
+    config: Arc<ClientConfig>,
+    path: &str,
+    timeout: Duration,
+) -> Result<Handshake, String> {
+    let (mut tls, mut handshake) = connect(addr, host, config, timeout)?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    handshake.response_ok = tls.write_all(request.as_bytes()).is_ok() && {
+        let mut response = Vec::new();
+        match tls.read_to_end(&mut response) {
+            Ok(_) => {}
+            // Servers that close without close_notify: what arrived still counts.
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {}
+            Err(_) => response.clear(),
+        }
+        response.starts_with(b"HTTP/1.1 200") || response.starts_with(b"HTTP/1.0 200")
+    };
+    Ok(handshake)
+}
+
+fn connect(
+    addr: SocketAddr,
+    host: &str,
+    config: Arc<ClientConfig>,
+    timeout: Duration,
+) -> Result<(StreamOwned<ClientConnection, TcpStream>, Handshake), String> {
+    let name =
+        ServerName::try_from(host.to_owned()).map_err(|e| format!("invalid host name: {e}"))?;
+    let started = Instant::now();
+    let sock = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let _ = sock.set_read_timeout(Some(timeout));
+    let _ = sock.set_write_timeout(Some(timeout));
+    let conn = ClientConnection::new(config, name).map_err(|e| describe_tls_error(&e))?;
+    let mut tls = StreamOwned::new(conn, sock);
+    while tls.conn.is_handshaking() {
+        if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
+            return Err(io_error_reason(&e));
+        }
+    }
+    let elapsed = started.elapsed();
+    let protocol = tls
+        .conn
+        .protocol_version()
+        .map_or_else(|| "unknown".to_owned(), |v| protocol_name(v).to_owned());
+    let cipher_suite = tls
+        .conn
+        .negotiated_cipher_suite()
+        .map_or_else(|| "unknown".to_owned(), |s| format!("{:?}", s.suite()));
+    let peer_chain = tls
+        .conn
+        .peer_certificates()
+        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+        .unwrap_or_default();
+    let handshake = Handshake {
+        protocol,
+        cipher_suite,
+        handshake: elapsed,
+        peer_chain,
+        response_ok: false,
+    };
+    Ok((tls, handshake))
+}
+
+/// rustls reports certificate problems as an `io::Error` wrapping its own error.
+fn io_error_reason(err: &std::io::Error) -> String {
+    err.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .map_or_else(|| err.to_string(), describe_tls_error)
+}
+
+/// `TLSv1.3`, as OpenSSL and curl name it.
+#[must_use]
+pub fn protocol_name(version: rustls::ProtocolVersion) -> &'static str {
+    match version {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+        _ => "other",
+    }
+}

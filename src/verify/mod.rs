@@ -1,0 +1,298 @@
+//! End-to-end verification: the integrated TLS server and client ([`local`]), probes of running
+//! servers ([`probe`]) and launching a real influxd or prometheus to probe ([`launch`]).
+//!
+//! Every check is reported on its own, named, so a failure says which part is wrong.
+
+pub mod launch;
+pub mod local;
+pub mod probe;
+pub mod trust;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::pki::keys::PrivateKeyInfo;
+use crate::pki::parse::{CertInfo, Status};
+
+/// One named check and its outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub check: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher_suite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshake_ms: Option<f64>,
+}
+
+impl Check {
+    #[must_use]
+    pub fn new(check: &'static str, ok: bool, detail: impl Into<String>) -> Check {
+        Check {
+            check,
+            host: None,
+            ok,
+            detail: detail.into(),
+            protocol: None,
+            cipher_suite: None,
+            handshake_ms: None,
+        }
+    }
+
+    #[must_use]
+    pub fn for_host(mut self, host: &str) -> Check {
+        self.host = Some(host.to_owned());
+        self
+    }
+}
+
+/// One certificate of a served chain, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainEntry {
+    pub subject: String,
+    pub issuer: String,
+    pub sans: Vec<String>,
+    pub not_after: String,
+    pub days_left: i64,
+}
+
+/// Describe a served chain.
+#[must_use]
+pub fn describe_chain(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Vec<ChainEntry> {
+    chain
+        .iter()
+        .filter_map(|der| CertInfo::from_der(der.as_ref(), now).ok())
+        .map(|c| ChainEntry {
+            subject: c.subject,
+            issuer: c.issuer,
+            sans: c.sans,
+            not_after: c.not_after,
+            days_left: c.days_left,
+        })
+        .collect()
+}
+
+/// What the integrated check needs.
+pub struct LocalPlan {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+    pub key_info: PrivateKeyInfo,
+    pub leaf: CertInfo,
+    /// `--ca`: trust anchors; `None` for a self-signed certificate trusted as itself.
+    pub ca: Option<Vec<CertificateDer<'static>>>,
+    pub hosts: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// The host names to check when none is given: every SAN, a wildcard as one name under it.
+#[must_use]
+pub fn hosts_from_sans(sans: &[String]) -> Vec<String> {
+    sans.iter()
+        .filter_map(|s| {
+            s.strip_prefix("DNS:")
+                .map(|d| d.replacen('*', "wildcard-check", 1))
+                .or_else(|| s.strip_prefix("IP:").map(str::to_owned))
+        })
+        .collect()
+}
+
+impl LocalPlan {
+    /// The verifier an honest client would use for this plan.
+    pub fn verifier(&self) -> Result<std::sync::Arc<dyn ServerCertVerifier>> {
+        match &self.ca {
+            Some(roots) => trust::roots_verifier(roots),
+            None => Ok(trust::PinnedVerifier::arc(self.chain[0].clone())),
+        }
+    }
+
+    /// The static checks: key, dates, chain, names. Offline, so each can fail on its own.
+    #[must_use]
+    pub fn static_checks(&self, now: OffsetDateTime) -> Vec<Check> {
+        let mut checks = vec![self.key_check(), self.date_check(), self.chain_check(now)];
+        checks.extend(self.hosts.iter().map(|h| self.name_check(h)));
+        checks
+    }
+
+    fn key_check(&self) -> Check {
+        if self.leaf.matches_key(&self.key_info) {
+            Check::new(
+                "key",
+                true,
+                format!(
+                    "the key matches the certificate ({})",
+                    self.key_info.algorithm
+                ),
+            )
+        } else {
+            Check::new(
+                "key",
+                false,
+                "the key does not match the certificate (it belongs to another certificate)",
+            )
+        }
+    }
+
+    fn date_check(&self) -> Check {
+        match self.leaf.status {
+            Status::Valid => Check::new(
+                "validity",
+                true,
+                format!(
+                    "valid until {} ({} days left)",
+                    self.leaf.not_after, self.leaf.days_left
+                ),
+            ),
+            Status::Expired => Check::new(
+                "validity",
+                false,
+                format!(
+                    "expired on {} ({} days ago)",
+                    self.leaf.not_after, -self.leaf.days_left
+                ),
+            ),
+            Status::NotYetValid => Check::new(
+                "validity",
+                false,
+                format!("not valid until {}", self.leaf.not_before),
+            ),
+        }
+    }
+
+    /// Whether the chain leads to the CA, judged at a moment inside the certificate's
+    /// validity, so that an expiry is reported by the date check and not mistaken for this.
+    fn chain_check(&self, now: OffsetDateTime) -> Check {
+        let Some(roots) = &self.ca else {
+            return if self.leaf.self_signed {
+                Check::new(
+                    "chain",
+                    true,
+                    "self-signed: trusted as exactly itself (pinned), as clients given this file as their CA",
+                )
+            } else {
+                Check::new(
+                    "chain",
+                    false,
+                    format!(
+                        "issued by '{}', not self-signed: pass that CA with --ca",
+                        self.leaf.issuer
+                    ),
+                )
+            };
+        };
+        let at = if self.leaf.status == Status::Valid {
+            now
+        } else {
+            self.leaf.not_before_time + time::Duration::seconds(1)
+        };
+        let anchors: Vec<_> = roots
+            .iter()
+            .filter_map(|r| webpki::anchor_from_trusted_cert(r).ok())
+            .collect();
+        let result = webpki::EndEntityCert::try_from(&self.chain[0]).and_then(|ee| {
+            ee.verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &anchors,
+                &self.chain[1..],
+                trust::unix_time(at),
+                webpki::KeyUsage::server_auth(),
+                None,
+                None,
+            )
+            .map(|_| ())
+        });
+        match result {
+            Ok(()) => Check::new("chain", true, "the chain leads to the CA"),
+            Err(e) => Check::new("chain", false, trust::describe_webpki_error(&e)),
+        }
+    }
+
+    fn name_check(&self, host: &str) -> Check {
+        let covered = ServerName::try_from(host.to_owned())
+            .ok()
+            .zip(webpki::EndEntityCert::try_from(&self.chain[0]).ok())
+            .is_some_and(|(name, ee)| ee.verify_is_valid_for_subject_name(&name).is_ok());
+        if covered {
+            Check::new("name", true, "covered by the certificate's names").for_host(host)
+        } else {
+            Check::new(
+                "name",
+                false,
+                format!(
+                    "not in the certificate's names ({})",
+                    self.leaf.sans.join(", ")
+                ),
+            )
+            .for_host(host)
+        }
+    }
+
+    /// Live handshakes with TLS 1.2 and 1.3 for every host against a server on `listener`.
+    pub fn handshake_checks(&self, server_addr: std::net::SocketAddr) -> Result<Vec<Check>> {
+        let verifier = self.verifier()?;
+        let mut checks = Vec::new();
+        for host in &self.hosts {
+            for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+                let config = local::client_config(version, verifier.clone())?;
+                let check = match local::handshake(server_addr, host, config, "/", self.timeout) {
+                    Ok(h) if h.response_ok => {
+                        let mut c = Check::new(
+                            "handshake",
+                            true,
+                            "handshake and request/response completed",
+                        );
+                        c.protocol = Some(h.protocol);
+                        c.cipher_suite = Some(h.cipher_suite);
+                        c.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
+                        c
+                    }
+                    Ok(_) => Check::new(
+                        "handshake",
+                        false,
+                        "handshake completed but no response came back",
+                    ),
+                    Err(reason) => {
+                        let mut c = Check::new("handshake", false, reason);
+                        c.protocol = Some(local::protocol_name(version.version).to_owned());
+                        c
+                    }
+                };
+                checks.push(check.for_host(host));
+            }
+        }
+        Ok(checks)
+    }
+}
+
+/// Run every check of the integrated server; `listener` is where it serves.
+pub fn run_local(
+    plan: &LocalPlan,
+    listener: TcpListener,
+    now: OffsetDateTime,
+) -> Result<(Vec<Check>, Option<local::Server>)> {
+    if plan.hosts.is_empty() {
+        bail!("the certificate has no subjectAltName to check; name one with --host");
+    }
+    let mut checks = plan.static_checks(now);
+    if !checks[0].ok {
+        // rustls will not even load a mismatched pair: no handshake to try.
+        return Ok((checks, None));
+    }
+    let pair = local::Pair {
+        chain: plan.chain.clone(),
+        key: plan.key.clone_key(),
+    };
+    let server = local::Server::start(listener, pair.server_config()?);
+    checks.extend(plan.handshake_checks(server.addr)?);
+    Ok((checks, Some(server)))
+}

@@ -1,0 +1,371 @@
+//! Probing a running server: the TLS handshake with real hostname verification and the chain it
+//! serves, then the service itself over HTTPS (ureq): InfluxDB's `/ping`, Prometheus's
+//! `/-/healthy`, and with a user and secret, that tokens are accepted and required.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::pki_types::CertificateDer;
+use time::OffsetDateTime;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+use super::trust::{self, Recording};
+use super::{ChainEntry, Check, describe_chain, local};
+use crate::error::Error;
+use crate::jwt::{Alg, Signer};
+use crate::output::sanitize;
+
+/// Which service to expect behind the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Detect: InfluxDB if /ping answers 204 with X-Influxdb-Version, else Prometheus's /-/healthy
+    Auto,
+    Influxdb,
+    Prometheus,
+    /// Only the TLS handshake, no service check
+    Tls,
+}
+
+/// Where to connect and what name to verify.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    /// Connect here instead of resolving `host` (as curl's --resolve does).
+    pub connect: Option<SocketAddr>,
+}
+
+impl Target {
+    /// Parse `https://HOST[:PORT][/]`.
+    pub fn parse(url: &str) -> Result<Target, Error> {
+        let bad = |why: &str| {
+            Error::invalid(
+                format!("--url '{}' {why}", sanitize(url)),
+                "write it as https://influx.example.com:8086",
+            )
+        };
+        let rest = url
+            .strip_prefix("https://")
+            .ok_or_else(|| bad("is not an https:// URL"))?;
+        let authority = rest.split('/').next().unwrap_or("");
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| bad("has an unclosed [ ]"))?;
+            (h, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        let port = match port {
+            Some(p) => p.parse().map_err(|_| bad("has an invalid port"))?,
+            None => 443,
+        };
+        Ok(Target {
+            host: host.to_owned(),
+            port,
+            connect: None,
+        })
+    }
+
+    fn addr(&self) -> Result<SocketAddr> {
+        if let Some(addr) = self.connect {
+            return Ok(addr);
+        }
+        (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve {}", self.host))?
+            .next()
+            .with_context(|| format!("{} has no address", self.host))
+    }
+
+    fn base_url(&self) -> String {
+        if self.host.contains(':') {
+            format!("https://[{}]:{}", self.host, self.port)
+        } else {
+            format!("https://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// What to probe and with what.
+pub struct Probe {
+    pub target: Target,
+    /// Trust anchors from `--ca`; `None` trusts the Mozilla roots.
+    pub ca: Option<Vec<CertificateDer<'static>>>,
+    pub insecure: bool,
+    pub kind: Kind,
+    /// User and shared secret, to check token authentication.
+    pub auth: Option<(String, zeroize::Zeroizing<Vec<u8>>)>,
+    pub timeout: Duration,
+}
+
+/// The outcome: the checks, the served chain, and the service found.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    pub checks: Vec<Check>,
+    pub chain: Vec<ChainEntry>,
+    pub kind: Option<Kind>,
+}
+
+impl Probe {
+    fn verifier(&self) -> Result<Arc<dyn ServerCertVerifier>> {
+        if self.insecure {
+            return Ok(trust::AcceptAnything::arc());
+        }
+        match &self.ca {
+            Some(roots) => trust::roots_verifier(roots),
+            None => trust::public_roots_verifier(),
+        }
+    }
+
+    /// Run the TLS check, then the service checks.
+    pub fn run(&self, now: OffsetDateTime) -> Result<Outcome> {
+        let addr = self.target.addr()?;
+        let recording = Recording::new(self.verifier()?);
+        let config = local::client_config_any(recording.clone())?;
+        let result = local::handshake_only(addr, &self.target.host, config, self.timeout);
+        let seen = recording.seen();
+        let chain = describe_chain(&seen.chain, now);
+        let mut checks = Vec::new();
+        let tls_ok = match result {
+            Ok(h) => {
+                let trust = if self.insecure {
+                    "NOT verified (--insecure)".to_owned()
+                } else {
+                    format!("trusted for {}", self.target.host)
+                };
+                let mut check = Check::new("tls", true, trust);
+                check.protocol = Some(h.protocol);
+                check.cipher_suite = Some(h.cipher_suite);
+                check.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
+                checks.push(check.for_host(&self.target.host));
+                true
+            }
+            Err(reason) => {
+                let reason = match seen.verdict {
+                    Some(Err(verdict)) => verdict,
+                    _ => reason,
+                };
+                checks.push(Check::new("tls", false, reason).for_host(&self.target.host));
+                false
+            }
+        };
+        if !tls_ok || self.kind == Kind::Tls {
+            return Ok(Outcome {
+                checks,
+                chain,
+                kind: None,
+            });
+        }
+        let agent = self.agent(addr);
+        let kind = self.service_checks(&agent, &mut checks);
+        if kind == Some(Kind::Influxdb)
+            && let Some((user, secret)) = &self.auth
+        {
+            self.auth_checks(&agent, user, secret, now, &mut checks);
+        }
+        Ok(Outcome {
+            checks,
+            chain,
+            kind,
+        })
+    }
+
+    /// An HTTPS client trusting what the TLS check trusted, connecting where it connected.
+    fn agent(&self, addr: SocketAddr) -> ureq::Agent {
+        let mut tls = ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::Rustls);
+        if self.insecure {
+            tls = tls.disable_verification(true);
+        } else if let Some(roots) = &self.ca {
+            let certs = roots
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                .collect();
+            tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(certs)));
+        }
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls.build())
+            .timeout_global(Some(self.timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build();
+        ureq::Agent::with_parts(config, DefaultConnector::default(), FixedAddr(addr))
+    }
+
+    fn get(
+        &self,
+        agent: &ureq::Agent,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<(u16, Option<String>), String> {
+        let mut request = agent.get(format!("{}{path}", self.target.base_url()));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let response = request.call().map_err(|e| e.to_string())?;
+        let version = response
+            .headers()
+            .get("X-Influxdb-Version")
+            .and_then(|v| v.to_str().ok())
+            .map(sanitize);
+        Ok((response.status().as_u16(), version))
+    }
+
+    /// InfluxDB's /ping or Prometheus's /-/healthy; returns the service found.
+    fn service_checks(&self, agent: &ureq::Agent, checks: &mut Vec<Check>) -> Option<Kind> {
+        if matches!(self.kind, Kind::Auto | Kind::Influxdb) {
+            match self.get(agent, "/ping", None) {
+                Ok((204, Some(version))) => {
+                    checks.push(Check::new(
+                        "service",
+                        true,
+                        format!("InfluxDB {version} answered GET /ping with 204"),
+                    ));
+                    return Some(Kind::Influxdb);
+                }
+                other if self.kind == Kind::Influxdb => {
+                    checks.push(Check::new(
+                        "service",
+                        false,
+                        format!(
+                            "GET /ping: expected 204 with X-Influxdb-Version, got {}",
+                            describe(&other)
+                        ),
+                    ));
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        match self.get(agent, "/-/healthy", None) {
+            Ok((200, _)) => {
+                checks.push(Check::new(
+                    "service",
+                    true,
+                    "Prometheus answered GET /-/healthy with 200",
+                ));
+                Some(Kind::Prometheus)
+            }
+            other => {
+                let what = if self.kind == Kind::Auto {
+                    "neither InfluxDB's /ping (204) nor Prometheus's /-/healthy (200) answered; /-/healthy gave"
+                } else {
+                    "GET /-/healthy: expected 200, got"
+                };
+                checks.push(Check::new(
+                    "service",
+                    false,
+                    format!("{what} {}", describe(&other)),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A token for `user` must be accepted, and a query without one refused.
+    fn auth_checks(
+        &self,
+        agent: &ureq::Agent,
+        user: &str,
+        secret: &[u8],
+        now: OffsetDateTime,
+        checks: &mut Vec<Check>,
+    ) {
+        let exp = now.unix_timestamp() + 300;
+        let token = Signer::new(Alg::Hs256, secret).mint(user, exp, &serde_json::Map::new());
+        let query = "/query?q=SHOW%20DATABASES";
+        let check = match self.get(agent, query, Some(&token)) {
+            Ok((200, _)) => Check::new(
+                "token",
+                true,
+                format!("a token for {user} was accepted (200)"),
+            ),
+            Ok((401, _)) => Check::new(
+                "token",
+                false,
+                format!(
+                    "a token for {user} was refused (401): wrong shared secret, or no such user"
+                ),
+            ),
+            Ok((403, _)) => Check::new(
+                "token",
+                false,
+                format!("{user} may not run SHOW DATABASES (403)"),
+            ),
+            other => Check::new(
+                "token",
+                false,
+                format!("SHOW DATABASES with a token: {}", describe(&other)),
+            ),
+        };
+        checks.push(check);
+        let check = match self.get(agent, query, None) {
+            Ok((401, _)) => Check::new("auth", true, "without a token the query is refused (401)"),
+            Ok((200, _)) => Check::new(
+                "auth",
+                false,
+                "auth not enforced: the query succeeded without a token (set auth-enabled = true)",
+            ),
+            other => Check::new(
+                "auth",
+                false,
+                format!("without a token: {}", describe(&other)),
+            ),
+        };
+        checks.push(check);
+    }
+}
+
+fn describe(result: &Result<(u16, Option<String>), String>) -> String {
+    match result {
+        Ok((status, _)) => format!("HTTP {status}"),
+        Err(e) => e.clone(),
+    }
+}
+
+/// A resolver that sends every request to one address, so the service checks reach the very
+/// server the TLS check verified (and loopback launches can verify a certificate's DNS name).
+#[derive(Debug)]
+struct FixedAddr(SocketAddr);
+
+impl Resolver for FixedAddr {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let mut addrs = ResolvedSocketAddrs::from_fn(|_| self.0);
+        addrs.truncate(0);
+        addrs.push(self.0);
+        Ok(addrs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_into_host_and_port() {
+        let t = Target::parse("https://influx.test:8086/").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("influx.test", 8086));
+        let t = Target::parse("https://[::1]:9090").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 9090));
+        assert_eq!(Target::parse("https://h.test").unwrap().port, 443);
+        assert!(Target::parse("http://h.test").is_err());
+        assert!(Target::parse("https://:80").is_err());
+        assert!(Target::parse("https://h:port").is_err());
+    }
+}
