@@ -209,7 +209,7 @@ fn launched(
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     let launch = Launch {
         service,
-        server_bin: args.server_bin.as_deref(),
+        bin: launch::find_binary(service, args.server_bin.as_deref())?,
         cert: &pair.cert,
         key: &pair.key,
         config: args.config.as_deref(),

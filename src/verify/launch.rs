@@ -39,7 +39,8 @@ impl Service {
 /// What to launch.
 pub struct Launch<'a> {
     pub service: Service,
-    pub server_bin: Option<&'a Path>,
+    /// The server binary, from [`find_binary`].
+    pub bin: PathBuf,
     /// Absolute paths of the certificate (chain) and key.
     pub cert: &'a str,
     pub key: &'a str,
@@ -157,13 +158,13 @@ fn influxd_config(launch: &Launch<'_>, dir: &Path, port: u16) -> Result<String> 
 
 /// Start the server and wait until it accepts connections.
 pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
-    let bin = find_binary(launch.service, launch.server_bin)?;
+    let bin = &launch.bin;
     let dir = tempfile::Builder::new()
         .prefix("certtool-verify-")
         .tempdir()
         .context("cannot create a temporary directory")?;
     let port = free_port()?;
-    let mut command = Command::new(&bin);
+    let mut command = Command::new(bin);
     match launch.service {
         Service::Influxdb => {
             let config = dir.path().join("influxdb.conf");

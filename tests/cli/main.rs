@@ -23,3 +23,4 @@ mod perms;
 mod renew;
 mod selfsigned;
 mod support;
+mod verify;
