@@ -25,7 +25,7 @@ use crate::pki::parse::{self, CertInfo};
 use crate::secret::read_secret;
 use crate::verify::launch::{self, Launch};
 use crate::verify::probe::{Probe, Target};
-use crate::verify::{ChainEntry, Check, LocalPlan, describe_chain, hosts_from_sans, run_local};
+use crate::verify::{ChainEntry, Check, LocalPlan, hosts_from_sans, run_local};
 
 /// Set by Ctrl-C (and SIGTERM) while a launched server runs, so it is stopped, not orphaned.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -86,8 +86,8 @@ fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> 
     path.map(read_chain).transpose()
 }
 
-/// The private key in `path`, for rustls, with what we know of it.
-fn read_key(path: &Path) -> Result<(PrivateKeyDer<'static>, keys::PrivateKeyInfo)> {
+/// The private key in `path`, for rustls.
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
     let bytes = files::read_input(path)?;
     let blocks =
         parse::parse_blocks(&bytes).with_context(|| format!("cannot read '{}'", path.display()))?;
@@ -100,15 +100,19 @@ fn read_key(path: &Path) -> Result<(PrivateKeyDer<'static>, keys::PrivateKeyInfo
                 "give the certificate's private key with --key",
             )
         })?;
-    let info = keys::parse_private_key(&block.label, &block.der)
-        .with_context(|| format!("cannot read '{}'", path.display()))?;
     let der = block.der.to_vec();
     let key = match block.label.as_str() {
         "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
         "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
-        _ => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+        "PRIVATE KEY" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+        // Encrypted and other keys get the same explanations as everywhere else.
+        other => {
+            return Err(keys::parse_private_key(other, &der)
+                .err()
+                .unwrap_or_else(|| anyhow!("unsupported key")));
+        }
     };
-    Ok((key, info))
+    Ok(key)
 }
 
 fn integrated(
@@ -125,19 +129,23 @@ fn integrated(
         args.key.as_deref().context("--key is required")?,
     );
     let chain = read_chain(cert)?;
-    let leaf = CertInfo::from_der(chain[0].as_ref(), now)
+    let key_path = key;
+    let key = crate::verify::local::load_key(read_key(key_path)?)
+        .with_context(|| format!("cannot use the key '{}'", key_path.display()))?;
+    let infos = chain
+        .iter()
+        .map(|c| CertInfo::from_der(c.as_ref(), now))
+        .collect::<Result<Vec<_>>>()
         .with_context(|| format!("cannot read '{}'", cert.display()))?;
-    let (key, key_info) = read_key(key)?;
+    let described: Vec<ChainEntry> = infos.iter().map(ChainEntry::from).collect();
+    let leaf = infos.into_iter().next().context("no certificate")?;
     let hosts = if args.hosts.is_empty() {
         hosts_from_sans(&leaf.sans)
     } else {
         args.hosts.clone()
     };
-    let described = describe_chain(&chain, now);
     let plan = LocalPlan {
-        chain,
-        key,
-        key_info,
+        pair: crate::verify::local::Pair { chain, key },
         leaf,
         ca: read_ca(args.ca.as_deref())?,
         hosts,

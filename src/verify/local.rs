@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection, StreamOwned};
 
 use super::trust::{self, describe_tls_error};
@@ -18,21 +20,51 @@ use super::trust::{self, describe_tls_error};
 /// The response every request to the integrated server gets.
 pub const RESPONSE_BODY: &str = "certtool verify: TLS OK\n";
 
-/// The pair under test, ready for rustls.
+/// The pair under test, ready for rustls. The key is loaded once (loading an ECDSA key
+/// recomputes its public key: the costliest step of a cold start).
 pub struct Pair {
     pub chain: Vec<CertificateDer<'static>>,
-    pub key: PrivateKeyDer<'static>,
+    pub key: Arc<dyn SigningKey>,
+}
+
+/// Load a private key for rustls.
+pub fn load_key(der: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>> {
+    trust::provider()
+        .key_provider
+        .load_private_key(der)
+        .map_err(|e| anyhow!("rustls cannot use this private key: {e}"))
+}
+
+/// Serves the one certificate whatever the client asks for.
+#[derive(Debug)]
+struct Single(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Single {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(&self.0))
+    }
 }
 
 impl Pair {
+    /// The public key of the private key, as a certificate's subjectPublicKey bits.
+    #[must_use]
+    pub fn key_public_bits(&self) -> Option<Vec<u8>> {
+        use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo};
+        let spki = self.key.public_key()?;
+        let (_, parsed) = SubjectPublicKeyInfo::from_der(spki.as_ref()).ok()?;
+        Some(parsed.subject_public_key.data.to_vec())
+    }
+
     /// A server config offering TLS 1.2 and 1.3 with this pair.
     pub fn server_config(&self) -> Result<Arc<ServerConfig>> {
-        let config = ServerConfig::builder_with_provider(trust::provider())
+        let certified = CertifiedKey::new(self.chain.clone(), Arc::clone(&self.key));
+        let mut config = ServerConfig::builder_with_provider(trust::provider())
             .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
             .context("cannot configure TLS")?
             .with_no_client_auth()
-            .with_single_cert(self.chain.clone(), self.key.clone_key())
-            .map_err(|e| anyhow!("rustls cannot serve this certificate and key: {e}"))?;
+            .with_cert_resolver(Arc::new(Single(Arc::new(certified))));
+        // Every check is a fresh full handshake: session tickets would only cost time.
+        config.send_tls13_tickets = 0;
         Ok(Arc::new(config))
     }
 }
@@ -86,6 +118,9 @@ impl Drop for Server {
 
 /// Answer one connection: read the request head, send a small HTTP response, close cleanly.
 fn serve_one(stream: TcpStream, config: Arc<ServerConfig>) -> Result<()> {
+    // Handshake messages are small and interleaved: without TCP_NODELAY, Nagle's algorithm
+    // and delayed ACKs add 40 ms to a TLS 1.2 handshake.
+    stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
     let conn = ServerConnection::new(config)?;
@@ -125,24 +160,30 @@ pub fn client_config(
     version: &'static rustls::SupportedProtocolVersion,
     verifier: Arc<dyn ServerCertVerifier>,
 ) -> Result<Arc<ClientConfig>> {
-    let config = ClientConfig::builder_with_provider(trust::provider())
-        .with_protocol_versions(&[version])
+    build_client_config(&[version], verifier)
+}
+
+fn build_client_config(
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    verifier: Arc<dyn ServerCertVerifier>,
+) -> Result<Arc<ClientConfig>> {
+    let mut config = ClientConfig::builder_with_provider(trust::provider())
+        .with_protocol_versions(versions)
         .context("cannot configure TLS")?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
+    // Each check must be a full handshake, never a resumed session.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
 }
 
 /// A client config offering TLS 1.2 and 1.3 with `verifier`.
 pub fn client_config_any(verifier: Arc<dyn ServerCertVerifier>) -> Result<Arc<ClientConfig>> {
-    let config = ClientConfig::builder_with_provider(trust::provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .context("cannot configure TLS")?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    build_client_config(
+        &[&rustls::version::TLS13, &rustls::version::TLS12],
+        verifier,
+    )
 }
 
 /// Connect to `addr` and handshake as a client for `host`, without sending anything.
@@ -190,6 +231,7 @@ fn connect(
     let started = Instant::now();
     let sock = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let _ = sock.set_nodelay(true);
     let _ = sock.set_read_timeout(Some(timeout));
     let _ = sock.set_write_timeout(Some(timeout));
     let conn = ClientConnection::new(config, name).map_err(|e| describe_tls_error(&e))?;

@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use rustls::client::danger::ServerCertVerifier;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::pki::keys::PrivateKeyInfo;
 use crate::pki::parse::{CertInfo, Status};
 
 /// One named check and its outcome.
@@ -67,27 +66,31 @@ pub struct ChainEntry {
     pub days_left: i64,
 }
 
+impl From<&CertInfo> for ChainEntry {
+    fn from(c: &CertInfo) -> ChainEntry {
+        ChainEntry {
+            subject: c.subject.clone(),
+            issuer: c.issuer.clone(),
+            sans: c.sans.clone(),
+            not_after: c.not_after.clone(),
+            days_left: c.days_left,
+        }
+    }
+}
+
 /// Describe a served chain.
 #[must_use]
 pub fn describe_chain(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Vec<ChainEntry> {
     chain
         .iter()
         .filter_map(|der| CertInfo::from_der(der.as_ref(), now).ok())
-        .map(|c| ChainEntry {
-            subject: c.subject,
-            issuer: c.issuer,
-            sans: c.sans,
-            not_after: c.not_after,
-            days_left: c.days_left,
-        })
+        .map(|c| ChainEntry::from(&c))
         .collect()
 }
 
 /// What the integrated check needs.
 pub struct LocalPlan {
-    pub chain: Vec<CertificateDer<'static>>,
-    pub key: PrivateKeyDer<'static>,
-    pub key_info: PrivateKeyInfo,
+    pub pair: local::Pair,
     pub leaf: CertInfo,
     /// `--ca`: trust anchors; `None` for a self-signed certificate trusted as itself.
     pub ca: Option<Vec<CertificateDer<'static>>>,
@@ -112,7 +115,7 @@ impl LocalPlan {
     pub fn verifier(&self) -> Result<std::sync::Arc<dyn ServerCertVerifier>> {
         match &self.ca {
             Some(roots) => trust::roots_verifier(roots),
-            None => Ok(trust::PinnedVerifier::arc(self.chain[0].clone())),
+            None => Ok(trust::PinnedVerifier::arc(self.pair.chain[0].clone())),
         }
     }
 
@@ -125,13 +128,13 @@ impl LocalPlan {
     }
 
     fn key_check(&self) -> Check {
-        if self.leaf.matches_key(&self.key_info) {
+        if self.pair.key_public_bits().as_deref() == Some(self.leaf.public_key.as_slice()) {
             Check::new(
                 "key",
                 true,
                 format!(
                     "the key matches the certificate ({})",
-                    self.key_info.algorithm
+                    self.leaf.key_algorithm
                 ),
             )
         } else {
@@ -199,11 +202,11 @@ impl LocalPlan {
             .iter()
             .filter_map(|r| webpki::anchor_from_trusted_cert(r).ok())
             .collect();
-        let result = webpki::EndEntityCert::try_from(&self.chain[0]).and_then(|ee| {
+        let result = webpki::EndEntityCert::try_from(&self.pair.chain[0]).and_then(|ee| {
             ee.verify_for_usage(
                 webpki::ALL_VERIFICATION_ALGS,
                 &anchors,
-                &self.chain[1..],
+                &self.pair.chain[1..],
                 trust::unix_time(at),
                 webpki::KeyUsage::server_auth(),
                 None,
@@ -220,7 +223,7 @@ impl LocalPlan {
     fn name_check(&self, host: &str) -> Check {
         let covered = ServerName::try_from(host.to_owned())
             .ok()
-            .zip(webpki::EndEntityCert::try_from(&self.chain[0]).ok())
+            .zip(webpki::EndEntityCert::try_from(&self.pair.chain[0]).ok())
             .is_some_and(|(name, ee)| ee.verify_is_valid_for_subject_name(&name).is_ok());
         if covered {
             Check::new("name", true, "covered by the certificate's names").for_host(host)
@@ -288,11 +291,7 @@ pub fn run_local(
         // rustls will not even load a mismatched pair: no handshake to try.
         return Ok((checks, None));
     }
-    let pair = local::Pair {
-        chain: plan.chain.clone(),
-        key: plan.key.clone_key(),
-    };
-    let server = local::Server::start(listener, pair.server_config()?);
+    let server = local::Server::start(listener, plan.pair.server_config()?);
     checks.extend(plan.handshake_checks(server.addr)?);
     Ok((checks, Some(server)))
 }
