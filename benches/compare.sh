@@ -92,3 +92,23 @@ else
 fi
 b=$(median_ms trivial2 "$RUNS" "$work/trivial")
 row "jwt mint vs fn main(){}" "$a" "$b" "trivial binary"
+
+# --- verify: the integrated server and client vs the client side of an openssl check ---------
+"$bin" selfsigned --host localhost --name lh --out-dir "$work" >/dev/null 2>&1
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+openssl s_server -www -accept "127.0.0.1:$port" -cert "$work/lh.crt" -key "$work/lh.key" >/dev/null 2>&1 &
+s_server=$!
+trap 'kill $s_server 2>/dev/null; rm -rf "$work"' EXIT
+sleep 0.5
+# hyperfine 1.15 cannot feed stdin without a shell: these two rows run through the shell,
+# whose start-up hyperfine measures and subtracts.
+shell_ms() {
+    local name=$1; shift
+    hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$work/$name.json" "$@" >/dev/null 2>"$work/$name.err" || { cat "$work/$name.err" >&2; exit 1; }
+    python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$work/$name.json"
+}
+a=$(shell_ms verify "$bin verify --cert $work/lh.crt --key $work/lh.key > /dev/null")
+b=$(shell_ms s_client "openssl s_client -verify_return_error -CAfile $work/lh.crt -servername localhost -verify_hostname localhost -connect 127.0.0.1:$port < /dev/null > /dev/null 2>&1")
+row "verify --cert --key (2 handshakes) vs openssl s_client -verify_return_error" "$a" "$b" "s_client"
+c=$(shell_ms trivial3 "$work/trivial")
+row "verify --cert --key vs fn main(){}" "$a" "$c" "trivial binary"

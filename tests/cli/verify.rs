@@ -640,3 +640,92 @@ fn bad_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let _ = free_port();
 }
+
+/// A stand-in server binary that never listens: `sleep` with a marker to find it by.
+fn never_listening_server(env: &TestEnv, marker: &str) -> String {
+    let script = env.path("fake-server");
+    std::fs::write(&script, format!("#!/bin/sh\nexec sleep {marker}\n")).unwrap();
+    crate::support::set_mode(&script, 0o755);
+    script.display().to_string()
+}
+
+fn running(marker: &str) -> bool {
+    run(Command::new("pgrep").args(["-f", &format!("sleep {marker}")]))
+        .status
+        .success()
+}
+
+#[test]
+fn a_launched_server_is_stopped_on_timeout_and_on_sigterm() {
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "localhost"]);
+    // Timeout: the server never listens; certtool gives up, says so, and stops it.
+    let marker = "61.2345";
+    let bin = never_listening_server(&env, marker);
+    let out = env.certtool(&[
+        "verify",
+        "--launch",
+        "prometheus",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+        "--server-bin",
+        &bin,
+        "--start-timeout",
+        "1s",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("did not listen"), "{}", stdout(&out));
+    assert!(
+        !running(marker),
+        "the server was left running after the timeout"
+    );
+    // SIGTERM while waiting: certtool stops the server and exits.
+    let marker = "62.3456";
+    let bin = never_listening_server(&env, marker);
+    let mut child = env
+        .cmd_std()
+        .args([
+            "verify",
+            "--launch",
+            "prometheus",
+            "--cert",
+            "localhost.crt",
+            "--key",
+        ])
+        .args([
+            "localhost.key",
+            "--server-bin",
+            &bin,
+            "--start-timeout",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if running(marker) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(running(marker), "the fake server did not start");
+    let kill = run(Command::new("kill").args(["-TERM", &child.id().to_string()]));
+    assert!(kill.status.success());
+    let started = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(status.code(), Some(2));
+    assert!(
+        !running(marker),
+        "the server was left running after SIGTERM"
+    );
+}
