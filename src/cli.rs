@@ -80,14 +80,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(after_long_help = SELFSIGNED_HELP)]
 pub struct SelfsignedArgs {
-    /// DNS name, wildcard (*.example.com) or IP address the certificate covers; repeatable
-    #[arg(
-        long = "host",
-        value_name = "NAME|IP",
-        required = true,
-        allow_hyphen_values = true
-    )]
-    pub hosts: Vec<String>,
+    #[command(flatten)]
+    pub hosts: HostArgs,
 
     #[command(flatten)]
     pub validity: ValidityArgs,
@@ -121,6 +115,19 @@ Exit status:
   0  the files were written
   2  usage error, bad input, an existing file without --force, or an I/O error; nothing is written";
 
+/// The names a new certificate covers.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// DNS name, wildcard (*.example.com) or IP address the certificate covers; repeatable
+    #[arg(
+        long = "host",
+        value_name = "NAME|IP",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    pub hosts: Vec<String>,
+}
+
 /// When a certificate is valid.
 #[derive(Debug, Args)]
 pub struct ValidityArgs {
@@ -141,6 +148,23 @@ pub struct ValidityArgs {
     /// Start of validity as an RFC 3339 date or time [default: five minutes ago]
     #[arg(long, value_name = "DATE")]
     pub not_before: Option<String>,
+}
+
+impl ValidityArgs {
+    /// The validity period these flags ask for, `default_days` long when no length is given.
+    pub fn validity(
+        &self,
+        now: time::OffsetDateTime,
+        default_days: u32,
+    ) -> Result<crate::pki::Validity, crate::error::Error> {
+        crate::pki::Validity::from_flags(
+            now,
+            self.days,
+            self.not_before.as_deref(),
+            self.not_after.as_deref(),
+            default_days,
+        )
+    }
 }
 
 /// Where a certificate and key are written.
@@ -247,14 +271,8 @@ pub struct CaIssueArgs {
     #[arg(long, value_name = "FILE")]
     pub ca_key: PathBuf,
 
-    /// DNS name, wildcard (*.example.com) or IP address the certificate covers; repeatable
-    #[arg(
-        long = "host",
-        value_name = "NAME|IP",
-        required = true,
-        allow_hyphen_values = true
-    )]
-    pub hosts: Vec<String>,
+    #[command(flatten)]
+    pub hosts: HostArgs,
 
     #[command(flatten)]
     pub validity: ValidityArgs,

@@ -16,7 +16,7 @@ use crate::pki::KeyType;
 use crate::pki::ca::{CaSpec, Constraints, LoadedCa};
 use crate::pki::cert::{Issued, LeafSpec};
 use crate::pki::names::{Host, parse_hosts};
-use crate::pki::validity::{Validity, format_time};
+use crate::pki::validity::format_time;
 
 /// Default validity of a CA certificate, in days.
 pub const DEFAULT_CA_DAYS: u32 = 3650;
@@ -56,13 +56,7 @@ fn init(args: &CaInitArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
     let spec = CaSpec {
         common_name: args.cn.clone(),
-        validity: Validity::from_flags(
-            now,
-            args.validity.days,
-            args.validity.not_before.as_deref(),
-            args.validity.not_after.as_deref(),
-            DEFAULT_CA_DAYS,
-        )?,
+        validity: args.validity.validity(now, DEFAULT_CA_DAYS)?,
         key_type: args.key_type,
         path_len: args.path_len,
         constraints: Constraints::from_flags(&args.permitted_dns, &args.permitted_ip)?,
@@ -176,14 +170,8 @@ pub(crate) fn load_ca(cert: &Path, key: &Path, now: OffsetDateTime) -> Result<Lo
 
 fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
-    let hosts = parse_hosts(&args.hosts)?;
-    let validity = Validity::from_flags(
-        now,
-        args.validity.days,
-        args.validity.not_before.as_deref(),
-        args.validity.not_after.as_deref(),
-        DEFAULT_LEAF_DAYS,
-    )?;
+    let hosts = parse_hosts(&args.hosts.hosts)?;
+    let validity = args.validity.validity(now, DEFAULT_LEAF_DAYS)?;
     let paths = OutputPaths::resolve(&args.output, &hosts)?;
     let write = write_options(&args.output)?;
     files::check_targets([paths.key.as_path(), paths.cert.as_path()], write.force)?;

@@ -17,7 +17,7 @@ use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::output::{Output, colon_hex};
 use crate::pki::cert::{self, Issued, LeafSpec};
 use crate::pki::names::{Host, parse_hosts};
-use crate::pki::validity::{Validity, format_time};
+use crate::pki::validity::format_time;
 
 /// Default validity of a self-signed certificate, in days.
 pub const DEFAULT_DAYS: u32 = 365;
@@ -35,14 +35,8 @@ pub struct Plan {
 impl Plan {
     /// Validate the flags into a plan. Reads nothing but the user database (for --owner).
     pub fn from_args(args: &SelfsignedArgs, now: OffsetDateTime) -> Result<Plan> {
-        let hosts = parse_hosts(&args.hosts)?;
-        let validity = Validity::from_flags(
-            now,
-            args.validity.days,
-            args.validity.not_before.as_deref(),
-            args.validity.not_after.as_deref(),
-            DEFAULT_DAYS,
-        )?;
+        let hosts = parse_hosts(&args.hosts.hosts)?;
+        let validity = args.validity.validity(now, DEFAULT_DAYS)?;
         let (cert_path, key_path) = if args.bundle_only {
             (None, None)
         } else {

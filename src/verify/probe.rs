@@ -121,7 +121,7 @@ pub struct Outcome {
 impl Probe {
     fn verifier(&self) -> Result<Arc<dyn ServerCertVerifier>> {
         if self.insecure {
-            return Ok(trust::AcceptAnything::arc());
+            return Ok(trust::PinnedVerifier::accept_anything());
         }
         match &self.ca {
             Some(roots) => trust::roots_verifier(roots),

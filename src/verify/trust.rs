@@ -49,20 +49,73 @@ pub fn public_roots_verifier() -> Result<Arc<dyn ServerCertVerifier>> {
     )
 }
 
+/// The handshake-signature checks every verifier here does the usual way, whatever it decides
+/// about the certificate.
+#[derive(Debug)]
+struct Signatures(Arc<CryptoProvider>);
+
+impl Signatures {
+    fn new() -> Signatures {
+        Signatures(provider())
+    }
+
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// Trust exactly one certificate, by its bytes: still checked for the name and its dates, and
-/// the handshake signature is checked as usual.
+/// the handshake signature is checked as usual. Without a pinned certificate (`--insecure`) it
+/// accepts any certificate, still checking the handshake signature.
 #[derive(Debug)]
 pub struct PinnedVerifier {
-    pinned: CertificateDer<'static>,
-    provider: Arc<CryptoProvider>,
+    pinned: Option<CertificateDer<'static>>,
+    signatures: Signatures,
 }
 
 impl PinnedVerifier {
     #[must_use]
     pub fn arc(pinned: CertificateDer<'static>) -> Arc<dyn ServerCertVerifier> {
         Arc::new(PinnedVerifier {
-            pinned,
-            provider: provider(),
+            pinned: Some(pinned),
+            signatures: Signatures::new(),
+        })
+    }
+
+    /// Accept any certificate: `--insecure`.
+    #[must_use]
+    pub fn accept_anything() -> Arc<dyn ServerCertVerifier> {
+        Arc::new(PinnedVerifier {
+            pinned: None,
+            signatures: Signatures::new(),
         })
     }
 }
@@ -76,7 +129,10 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        if end_entity.as_ref() != self.pinned.as_ref() {
+        let Some(pinned) = &self.pinned else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        if end_entity.as_ref() != pinned.as_ref() {
             return Err(TlsError::InvalidCertificate(
                 CertificateError::UnknownIssuer,
             ));
@@ -95,12 +151,7 @@ impl ServerCertVerifier for PinnedVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -109,18 +160,11 @@ impl ServerCertVerifier for PinnedVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.signatures.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.signatures.schemes()
     }
 }
 
@@ -137,68 +181,6 @@ fn check_dates(der: &CertificateDer<'_>, now: UnixTime) -> Result<(), TlsError> 
         return Err(TlsError::InvalidCertificate(CertificateError::Expired));
     }
     Ok(())
-}
-
-/// Accepts any certificate (`--insecure`), still checking the handshake signature.
-#[derive(Debug)]
-pub struct AcceptAnything {
-    provider: Arc<CryptoProvider>,
-}
-
-impl AcceptAnything {
-    #[must_use]
-    pub fn arc() -> Arc<dyn ServerCertVerifier> {
-        Arc::new(AcceptAnything {
-            provider: provider(),
-        })
-    }
-}
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, TlsError> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, TlsError> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 /// What the server presented, and what the inner verifier said about it.

@@ -70,6 +70,18 @@ impl TestEnv {
         self.ok(&all)
     }
 
+    /// A self-signed certificate for `host` that expired in 2020.
+    pub fn expired(&self, host: &str) {
+        self.selfsigned(&[
+            "--host",
+            host,
+            "--not-before",
+            "2020-01-01",
+            "--not-after",
+            "2020-02-01",
+        ]);
+    }
+
     /// `certtool ARGS`, whatever its exit status.
     pub fn certtool(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run")
@@ -84,6 +96,17 @@ impl TestEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         out
+    }
+
+    /// `certtool ARGS`, which must fail with an input error (exit 2, one line and a hint)
+    /// mentioning `expected`; returns the message.
+    pub fn refused(&self, args: &[&str], expected: &str) -> String {
+        let err = assert_input_error(&self.certtool(args));
+        assert!(
+            err.contains(expected),
+            "{args:?}: expected {expected:?} in: {err}"
+        );
+        err
     }
 
     /// A local CA in `ca.crt`/`ca.key`, with extra `ca init` arguments.
@@ -332,4 +355,28 @@ pub fn gnutls_ok(cafile: &Path, host: &str, port: u16) -> Result<String, String>
     } else {
         Err(format!("{}{}", stdout(&out), stderr(&out)))
     }
+}
+
+/// A real prometheus with `web-config.yml`, scraping `scrape_configs` (YAML list items).
+pub fn start_prometheus(env: &TestEnv, scrape_configs: &str) -> Server {
+    start_server(|port| {
+        let config = env.path(&format!("prometheus-{port}.yml"));
+        fs::write(
+            &config,
+            format!("global:\n  scrape_interval: 1s\nscrape_configs:\n{scrape_configs}"),
+        )
+        .unwrap();
+        let mut cmd = Command::new("prometheus");
+        cmd.arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--web.config.file={}",
+                env.path("web-config.yml").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                env.path(&format!("tsdb-{port}")).display()
+            ));
+        cmd
+    })
 }

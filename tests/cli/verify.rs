@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::{
-    Server, TestEnv, assert_input_error, curl_ok, free_port, gnutls_ok, openssl, openssl_server,
-    python_ok, require_tool, run, start_influxd, start_server, stderr, stdout,
+    Server, TestEnv, curl_ok, free_port, gnutls_ok, openssl, openssl_server, python_ok,
+    require_tool, run, start_influxd, start_prometheus, start_server, stderr, stdout,
 };
 
 fn verify_json(env: &TestEnv, args: &[&str]) -> (i32, serde_json::Value) {
@@ -127,14 +127,7 @@ fn each_failure_class_exits_1_with_its_own_reason() {
     let env = TestEnv::new();
     env.selfsigned(&["--host", "localhost"]);
     env.selfsigned(&["--host", "other.test"]);
-    env.selfsigned(&[
-        "--host",
-        "old.test",
-        "--not-before",
-        "2020-01-01",
-        "--not-after",
-        "2020-02-01",
-    ]);
+    env.expired("old.test");
     env.selfsigned(&["--host", "future.test", "--not-before", "2099-01-01"]);
     let cases: [(&[&str], &str, &str); 5] = [
         (
@@ -488,24 +481,7 @@ fn url_probe_against_a_real_prometheus() {
         "--out",
         "web-config.yml",
     ]);
-    env.write("prometheus.yml", "global:\n  scrape_interval: 15s\n");
-    let server = start_server(|port| {
-        let mut cmd = Command::new("prometheus");
-        cmd.arg(format!(
-            "--config.file={}",
-            env.path("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--web.config.file={}",
-            env.path("web-config.yml").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            env.path(&format!("data-{port}")).display()
-        ));
-        cmd
-    });
+    let server = start_prometheus(&env, "");
     let url = format!("https://localhost:{}", server.port);
     let (code, report) = verify_json(&env, &["--url", &url, "--ca", "localhost.crt"]);
     assert_eq!(code, 0, "{report:#}");
@@ -633,8 +609,7 @@ fn bad_input_exits_2() {
             "not a file",
         ),
     ] {
-        let err = assert_input_error(&env.certtool(&args));
-        assert!(err.contains(expected), "{args:?}: {err}");
+        env.refused(&args, expected);
     }
     let out = env.certtool(&["verify"]);
     assert_eq!(out.status.code(), Some(2));
