@@ -110,5 +110,8 @@ shell_ms() {
 a=$(shell_ms verify "$bin verify --cert $work/lh.crt --key $work/lh.key > /dev/null")
 b=$(shell_ms s_client "openssl s_client -verify_return_error -CAfile $work/lh.crt -servername localhost -verify_hostname localhost -connect 127.0.0.1:$port < /dev/null > /dev/null 2>&1")
 row "verify --cert --key (2 handshakes) vs openssl s_client -verify_return_error" "$a" "$b" "s_client"
+sc="openssl s_client -verify_return_error -CAfile $work/lh.crt -servername localhost -verify_hostname localhost -connect 127.0.0.1:$port"
+b2=$(shell_ms s_client2 "$sc -tls1_3 < /dev/null > /dev/null 2>&1; $sc -tls1_2 < /dev/null > /dev/null 2>&1")
+row "verify --cert --key vs the same two handshakes with s_client (-tls1_3, -tls1_2)" "$a" "$b2" "2x s_client"
 c=$(shell_ms trivial3 "$work/trivial")
 row "verify --cert --key vs fn main(){}" "$a" "$c" "trivial binary"
