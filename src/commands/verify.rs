@@ -25,7 +25,7 @@ use crate::pki::parse::{self, CertInfo};
 use crate::secret::read_secret;
 use crate::verify::launch::{self, Launch};
 use crate::verify::probe::{Probe, Target};
-use crate::verify::{ChainEntry, Check, LocalPlan, hosts_from_sans, run_local};
+use crate::verify::{ChainEntry, Check, LocalPlan, describe_chain, hosts_from_sans, run_local};
 
 /// Set by Ctrl-C (and SIGTERM) while a launched server runs, so it is stopped, not orphaned.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -154,8 +154,14 @@ fn integrated(
     let port = args.port.unwrap_or(0);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    let (checks, server) = run_local(&plan, listener, now)?;
-    Ok((checks, described, server))
+    let outcome = run_local(&plan, listener, now)?;
+    // Report the chain the server actually presented; the file's when no handshake got that far.
+    let chain = if outcome.served.is_empty() {
+        described
+    } else {
+        describe_chain(&outcome.served, now)
+    };
+    Ok((outcome.checks, chain, outcome.server))
 }
 
 fn serve_until(duration: Duration) {

@@ -240,9 +240,14 @@ impl LocalPlan {
         }
     }
 
-    /// Live handshakes with TLS 1.2 and 1.3 for every host against a server on `listener`.
-    pub fn handshake_checks(&self, server_addr: std::net::SocketAddr) -> Result<Vec<Check>> {
-        let verifier = self.verifier()?;
+    /// Live handshakes with TLS 1.3 and 1.2 for every host against the server at `server_addr`;
+    /// also returns the chain the server presented.
+    pub fn handshake_checks(
+        &self,
+        server_addr: std::net::SocketAddr,
+    ) -> Result<(Vec<Check>, Vec<CertificateDer<'static>>)> {
+        let recording = trust::Recording::new(self.verifier()?);
+        let verifier: std::sync::Arc<dyn ServerCertVerifier> = recording.clone();
         let mut checks = Vec::new();
         for host in &self.hosts {
             for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
@@ -273,8 +278,17 @@ impl LocalPlan {
                 checks.push(check.for_host(host));
             }
         }
-        Ok(checks)
+        Ok((checks, recording.seen().chain))
     }
+}
+
+/// What the integrated check found.
+pub struct LocalOutcome {
+    pub checks: Vec<Check>,
+    /// The chain the server presented in the handshakes (empty if none got that far).
+    pub served: Vec<CertificateDer<'static>>,
+    /// The server, still running (for `--serve-for`).
+    pub server: Option<local::Server>,
 }
 
 /// Run every check of the integrated server; `listener` is where it serves.
@@ -282,16 +296,25 @@ pub fn run_local(
     plan: &LocalPlan,
     listener: TcpListener,
     now: OffsetDateTime,
-) -> Result<(Vec<Check>, Option<local::Server>)> {
+) -> Result<LocalOutcome> {
     if plan.hosts.is_empty() {
         bail!("the certificate has no subjectAltName to check; name one with --host");
     }
     let mut checks = plan.static_checks(now);
     if !checks[0].ok {
         // rustls will not even load a mismatched pair: no handshake to try.
-        return Ok((checks, None));
+        return Ok(LocalOutcome {
+            checks,
+            served: Vec::new(),
+            server: None,
+        });
     }
     let server = local::Server::start(listener, plan.pair.server_config()?);
-    checks.extend(plan.handshake_checks(server.addr)?);
-    Ok((checks, Some(server)))
+    let (handshakes, presented) = plan.handshake_checks(server.addr)?;
+    checks.extend(handshakes);
+    Ok(LocalOutcome {
+        checks,
+        served: presented,
+        server: Some(server),
+    })
 }

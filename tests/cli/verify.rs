@@ -38,7 +38,14 @@ fn failures(report: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn good_pairs_pass_for_every_key_type_with_tls_12_and_13() {
-    for key_type in ["ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-2048"] {
+    for key_type in [
+        "ecdsa-p256",
+        "ecdsa-p384",
+        "ed25519",
+        "rsa-2048",
+        "rsa-3072",
+        "rsa-4096",
+    ] {
         let env = TestEnv::new();
         env.selfsigned(&[
             "--host",
@@ -112,6 +119,19 @@ fn ca_issued_chains_and_wildcards_pass_with_the_ca() {
         ],
     );
     assert_eq!(code, 0, "{report:#}");
+    for key_type in ["ecdsa-p384", "ed25519", "rsa-2048"] {
+        env.issue(&[
+            "--host",
+            "localhost",
+            "--key-type",
+            key_type,
+            "--name",
+            key_type,
+        ]);
+        let (cert, key) = (format!("{key_type}.crt"), format!("{key_type}.key"));
+        let (code, report) = verify_json(&env, &["--cert", &cert, "--key", &key, "--ca", "ca.crt"]);
+        assert_eq!(code, 0, "{key_type}: {report:#}");
+    }
     // Without --ca a CA-issued certificate cannot be judged: say which CA is needed.
     let (code, report) = verify_json(&env, &["--cert", "leaf.crt", "--key", "leaf.key"]);
     assert_eq!(code, 1);
