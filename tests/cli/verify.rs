@@ -715,9 +715,19 @@ fn a_launched_server_is_stopped_on_timeout_and_on_sigterm() {
     assert!(running(marker), "the fake server did not start");
     let kill = run(Command::new("kill").args(["-TERM", &child.id().to_string()]));
     assert!(kill.status.success());
-    let started = std::time::Instant::now();
-    let status = child.wait().unwrap();
-    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // certtool must exit promptly: poll for it, without timing anything.
+    let mut status = None;
+    for _ in 0..100 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("certtool did not exit after SIGTERM");
+    };
     assert_eq!(status.code(), Some(2));
     assert!(
         !running(marker),
