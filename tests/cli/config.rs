@@ -776,16 +776,7 @@ fn prometheus_serves_tls_from_our_web_config_and_scrapes_with_our_job() {
     }
     let env = TestEnv::new();
     pair(&env);
-    env.ok(&[
-        "config",
-        "prometheus",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--out",
-        "web-config.yml",
-    ]);
+    env.web_config();
     let out = promtool_web_config(&env.path("web-config.yml"));
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     // Prometheus scrapes itself over TLS with the job certtool prints; the target's port is only

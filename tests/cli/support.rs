@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 
+/// `certtool ca issue` with the CA that [`TestEnv::ca`] makes.
+const ISSUE: [&str; 6] = ["ca", "issue", "--ca-cert", "ca.crt", "--ca-key", "ca.key"];
+
 /// A temp directory and a way to run certtool in it with a pinned environment.
 pub struct TestEnv {
     pub dir: TempDir,
@@ -118,9 +121,26 @@ impl TestEnv {
 
     /// `ca issue` from `ca.crt`/`ca.key` with extra arguments.
     pub fn issue(&self, args: &[&str]) -> Output {
-        let mut all = vec!["ca", "issue", "--ca-cert", "ca.crt", "--ca-key", "ca.key"];
-        all.extend(args);
-        self.ok(&all)
+        self.ok(&[&ISSUE[..], args].concat())
+    }
+
+    /// `ca issue` from `ca.crt`/`ca.key`, which must be refused mentioning `expected`.
+    pub fn issue_refused(&self, args: &[&str], expected: &str) -> String {
+        self.refused(&[&ISSUE[..], args].concat(), expected)
+    }
+
+    /// `web-config.yml` for `localhost.crt`/`localhost.key`, by `certtool config prometheus`.
+    pub fn web_config(&self) {
+        self.ok(&[
+            "config",
+            "prometheus",
+            "--cert",
+            "localhost.crt",
+            "--key",
+            "localhost.key",
+            "--out",
+            "web-config.yml",
+        ]);
     }
 
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {

@@ -491,16 +491,7 @@ fn url_probe_against_a_real_prometheus() {
     }
     let env = TestEnv::new();
     env.selfsigned(&["--host", "localhost"]);
-    env.ok(&[
-        "config",
-        "prometheus",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--out",
-        "web-config.yml",
-    ]);
+    env.web_config();
     let server = start_prometheus(&env, "");
     let url = format!("https://localhost:{}", server.port);
     let (code, report) = verify_json(&env, &["--url", &url, "--ca", "localhost.crt"]);
