@@ -14,6 +14,16 @@ use crate::support::{
     start_prometheus, stderr, stdout,
 };
 
+/// `certtool config influxdb` with the pair that [`pair`] makes.
+const INFLUXDB: [&str; 6] = [
+    "config",
+    "influxdb",
+    "--cert",
+    "localhost.crt",
+    "--key",
+    "localhost.key",
+];
+
 /// Replace the temp dir in output, so snapshots do not depend on where the test ran.
 fn stable(env: &TestEnv, text: &str) -> String {
     let dir = env.dir.path().to_str().unwrap();
@@ -409,16 +419,7 @@ fn influxdb_in_place_edit_serves_https_with_a_real_influxd() {
     let port = free_port();
     let original = influxd_default_config(&env, port);
     env.write("influxdb.conf", &original);
-    env.ok(&[
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--in-place",
-        "influxdb.conf",
-    ]);
+    env.ok(&[&INFLUXDB[..], &["--in-place", "influxdb.conf"]].concat());
     let edited = fs::read_to_string(env.path("influxdb.conf")).unwrap();
     // Only our keys changed (in place: same line count, other lines identical).
     let changed: Vec<(&str, &str)> = original
@@ -441,16 +442,7 @@ fn influxdb_in_place_edit_serves_https_with_a_real_influxd() {
         original
     );
     // A second run: byte-identical, "unchanged".
-    let out = env.ok(&[
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--in-place",
-        "influxdb.conf",
-    ]);
+    let out = env.ok(&[&INFLUXDB[..], &["--in-place", "influxdb.conf"]].concat());
     assert!(stderr(&out).contains("unchanged"));
     assert_eq!(
         fs::read_to_string(env.path("influxdb.conf")).unwrap(),
@@ -496,18 +488,16 @@ fn influxdb_auth_with_an_env_file_enforces_tokens_on_a_real_influxd() {
     let original = influxd_default_config(&env, port);
     env.write("influxdb.conf", &original);
     let out = env.ok(&[
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--auth",
-        "--secret-file",
-        "shared.secret",
-        "--in-place",
-        "influxdb.conf",
-    ]);
+        &INFLUXDB[..],
+        &[
+            "--auth",
+            "--secret-file",
+            "shared.secret",
+            "--in-place",
+            "influxdb.conf",
+        ],
+    ]
+    .concat());
     assert!(
         stderr(&out).contains("EnvironmentFile="),
         "{}",
@@ -573,16 +563,7 @@ fn debian_influxdb_conf_keys_replace_their_commented_defaults() {
     pair(&env);
     let original = fs::read_to_string(shipped).unwrap();
     env.write("influxdb.conf", &original);
-    let args = [
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--in-place",
-        "influxdb.conf",
-    ];
+    let args = [&INFLUXDB[..], &["--in-place", "influxdb.conf"]].concat();
     let out = env.ok(&[&args[..], &["--dry-run"]].concat());
     let diff = stdout(&out);
     assert_eq!(
@@ -631,19 +612,17 @@ fn secret_in_config_makes_the_config_a_secret_file() {
         "[meta]\n  dir = \"/x\"\n\n[http]\n  enabled = true\n",
     );
     let args = [
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--auth",
-        "--secret-file",
-        "shared.secret",
-        "--secret-in-config",
-        "--in-place",
-        "influxdb.conf",
-    ];
+        &INFLUXDB[..],
+        &[
+            "--auth",
+            "--secret-file",
+            "shared.secret",
+            "--secret-in-config",
+            "--in-place",
+            "influxdb.conf",
+        ],
+    ]
+    .concat();
     let out = env.ok(&[&args[..], &["--dry-run", "--json"]].concat());
     assert!(
         !stdout(&out).contains("s3cr3t"),
@@ -909,14 +888,7 @@ fn template_dir_overrides_a_template_by_file_name() {
         "tpl/influxdb-http.toml",
         "# our own house style\n[http]\nhttps-enabled = true\nhttps-certificate = {{cert}}\nhttps-private-key = {{key}}\nmax-connection-limit = 100\n",
     );
-    let base = [
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-    ];
+    let base = [&INFLUXDB[..], &[]].concat();
     let text = stdout(&env.ok(&[&base[..], &["--template-dir", "tpl"]].concat()));
     assert!(text.starts_with("# our own house style\n"), "{text}");
     assert!(text.contains("max-connection-limit = 100"));
@@ -960,17 +932,7 @@ fn printing_with_auth_writes_the_env_file_here_and_never_prints_the_secret() {
     pair(&env);
     env.ok(&["secret", "generate", "--out", "shared.secret"]);
     let secret = fs::read_to_string(env.path("shared.secret")).unwrap();
-    let args = [
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--auth",
-        "--secret-file",
-        "shared.secret",
-    ];
+    let args = [&INFLUXDB[..], &["--auth", "--secret-file", "shared.secret"]].concat();
     let out = env.ok(&args);
     insta::assert_snapshot!("influxdb_auth", stable(&env, &stdout(&out)));
     assert!(!stdout(&out).contains(secret.trim()) && !stderr(&out).contains(secret.trim()));
@@ -989,17 +951,7 @@ fn printing_with_auth_writes_the_env_file_here_and_never_prints_the_secret() {
         "another-secret-that-is-long-enough-to-use-0123\n",
     );
     set_mode(&env.path("other.secret"), 0o600);
-    let other = [
-        "config",
-        "influxdb",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--auth",
-        "--secret-file",
-        "other.secret",
-    ];
+    let other = [&INFLUXDB[..], &["--auth", "--secret-file", "other.secret"]].concat();
     env.refused(&other, "--force");
     env.ok(&[&other[..], &["--force"]].concat());
     assert!(
