@@ -378,7 +378,15 @@ fn secret_text(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<Zeroizing<
 /// What happened to the environment file.
 struct EnvFile {
     path: PathBuf,
-    status: &'static str,
+    status: EnvStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum EnvStatus {
+    Written,
+    Unchanged,
+    WouldWrite,
 }
 
 impl EnvFile {
@@ -403,7 +411,7 @@ fn write_env_file(path: &Path, secret: &str, force: bool, dry_run: bool) -> Resu
         if current.as_slice() == contents.as_bytes() {
             return Ok(EnvFile {
                 path: path.to_path_buf(),
-                status: "unchanged",
+                status: EnvStatus::Unchanged,
             });
         }
         if !force {
@@ -420,7 +428,7 @@ fn write_env_file(path: &Path, secret: &str, force: bool, dry_run: bool) -> Resu
     if dry_run {
         return Ok(EnvFile {
             path: path.to_path_buf(),
-            status: "would_write",
+            status: EnvStatus::WouldWrite,
         });
     }
     files::write_all(
@@ -436,7 +444,7 @@ fn write_env_file(path: &Path, secret: &str, force: bool, dry_run: bool) -> Resu
     )?;
     Ok(EnvFile {
         path: path.to_path_buf(),
-        status: "written",
+        status: EnvStatus::Written,
     })
 }
 
@@ -464,9 +472,9 @@ fn env_value(secret: &str) -> String {
 fn note_env_wiring(out: &mut Output, env: &EnvFile) -> Result<()> {
     let path = std::path::absolute(&env.path).unwrap_or_else(|_| env.path.clone());
     let what = match env.status {
-        "unchanged" => "already holds the secret",
-        "would_write" => "would get the secret (--dry-run: not written)",
-        _ => "now holds the secret (0600)",
+        EnvStatus::Unchanged => "already holds the secret",
+        EnvStatus::WouldWrite => "would get the secret (--dry-run: not written)",
+        EnvStatus::Written => "now holds the secret (0600)",
     };
     out.note(&format!(
         "{} {what} as {SECRET_ENV_VAR}. Give it to influxd:\n  \
