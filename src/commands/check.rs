@@ -187,6 +187,10 @@ fn display_path(c: &Checked, chain: bool) -> String {
     }
 }
 
+/// Columns line up, but one very long subject (CA bundles have them) does not widen every row:
+/// a cell longer than this simply runs over.
+const MAX_COLUMN: usize = 48;
+
 /// One aligned line per certificate: path, subject, days left, status.
 fn render_lines(checked: &[Checked]) -> String {
     let in_chain = |c: &Checked| checked.iter().filter(|o| o.path == c.path).count() > 1;
@@ -206,7 +210,13 @@ fn render_lines(checked: &[Checked]) -> String {
             ]
         })
         .collect();
-    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .filter(|n| *n <= MAX_COLUMN)
+            .max()
+            .unwrap_or(0)
+    };
     let (w0, w1, w2) = (width(0), width(1), width(2));
     let mut text = String::new();
     for [path, subject, when, status] in &rows {
