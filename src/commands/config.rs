@@ -164,7 +164,7 @@ fn edit_in_place(
     apply(&mut doc)?;
     let new_text = Zeroizing::new(doc.to_string());
     let mode = files::ExistingFile::open_no_follow(path)?.mode() & 0o7777;
-    let changed = new_text.as_str() != text || mode & !ceiling != 0;
+    let changed = new_text.as_str() != text || mode & 0o777 & !ceiling != 0;
     if !changed || edit.dry_run {
         let diff = edit
             .dry_run

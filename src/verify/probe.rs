@@ -78,15 +78,24 @@ impl Target {
         })
     }
 
-    fn addr(&self) -> Result<SocketAddr> {
+    /// The address to probe: `connect` if set, else the first address of the host that accepts
+    /// a connection (`localhost` may resolve to `::1` first while the server listens on 127.0.0.1).
+    fn addr(&self, timeout: Duration) -> Result<SocketAddr> {
         if let Some(addr) = self.connect {
             return Ok(addr);
         }
-        (self.host.as_str(), self.port)
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
             .with_context(|| format!("cannot resolve {}", self.host))?
-            .next()
-            .with_context(|| format!("{} has no address", self.host))
+            .collect();
+        let first = *addrs
+            .first()
+            .with_context(|| format!("{} has no address", self.host))?;
+        Ok(addrs
+            .iter()
+            .copied()
+            .find(|a| std::net::TcpStream::connect_timeout(a, timeout).is_ok())
+            .unwrap_or(first))
     }
 
     fn base_url(&self) -> String {
@@ -131,7 +140,7 @@ impl Probe {
 
     /// Run the TLS check, then the service checks.
     pub fn run(&self, now: OffsetDateTime) -> Result<Outcome> {
-        let addr = self.target.addr()?;
+        let addr = self.target.addr(self.timeout)?;
         let recording = Recording::new(self.verifier()?);
         let config = local::client_config_any(recording.clone())?;
         let result = local::handshake_only(addr, &self.target.host, config, self.timeout);
