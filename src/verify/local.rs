@@ -151,7 +151,6 @@ pub struct Handshake {
     pub protocol: String,
     pub cipher_suite: String,
     pub handshake: Duration,
-    pub peer_chain: Vec<CertificateDer<'static>>,
     pub response_ok: bool,
 }
 
@@ -250,16 +249,10 @@ fn connect(
         .conn
         .negotiated_cipher_suite()
         .map_or_else(|| "unknown".to_owned(), |s| format!("{:?}", s.suite()));
-    let peer_chain = tls
-        .conn
-        .peer_certificates()
-        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
-        .unwrap_or_default();
     let handshake = Handshake {
         protocol,
         cipher_suite,
         handshake: elapsed,
-        peer_chain,
         response_ok: false,
     };
     Ok((tls, handshake))
