@@ -10,7 +10,7 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use crate::support::{
-    Server, TestEnv, assert_input_error, free_port, mode, require_tool, run, set_mode,
+    Server, TestEnv, assert_input_error, curl_code, free_port, mode, require_tool, run, set_mode,
     start_prometheus, stderr, stdout,
 };
 
@@ -375,21 +375,6 @@ fn influxd_default_config(env: &TestEnv, http_port: u16) -> String {
             "bind-address = \":8086\"",
             &format!("bind-address = \"127.0.0.1:{http_port}\""),
         )
-}
-
-fn curl_code(args: &[&str], url: &str) -> String {
-    stdout(&run(Command::new("curl")
-        .args([
-            "--silent",
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
-            "--max-time",
-            "10",
-        ])
-        .args(args)
-        .arg(url)))
 }
 
 /// Start influxd from `config` with extra environment, on the port baked into the config.

@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{TestEnv, assert_input_error, mode, require_tool, run, stderr, stdout};
+use crate::support::{
+    TestEnv, assert_input_error, curl_code, mode, require_tool, run, stderr, stdout,
+};
 
 const SECRET: &str = "k3Xv9qP2mL7wR4tY8uZ1aB6cD0eF5gH2jK9nM3pQ7sT";
 
@@ -413,21 +415,11 @@ fn users_file_mints_one_token_per_user() {
 }
 
 fn query(port: u16, q: &str, auth: &[&str]) -> String {
-    let out = run(Command::new("curl")
-        .args([
-            "--silent",
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
-            "--max-time",
-            "10",
-        ])
-        .args(auth)
-        .arg("--data-urlencode")
-        .arg(format!("q={q}"))
-        .arg(format!("http://127.0.0.1:{port}/query")));
-    stdout(&out)
+    let q = format!("q={q}");
+    curl_code(
+        &[auth, &["--data-urlencode", &q]].concat(),
+        &format!("http://127.0.0.1:{port}/query"),
+    )
 }
 
 #[test]

@@ -400,3 +400,19 @@ pub fn start_prometheus(env: &TestEnv, scrape_configs: &str) -> Server {
         cmd
     })
 }
+
+/// The HTTP status curl gets for `url` with extra `args` (`000` when it cannot connect).
+pub fn curl_code(args: &[&str], url: &str) -> String {
+    stdout(&run(Command::new("curl")
+        .args([
+            "--silent",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code}",
+            "--max-time",
+            "10",
+        ])
+        .args(args)
+        .arg(url)))
+}
