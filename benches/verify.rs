@@ -1,5 +1,5 @@
-//! One in-process TLS handshake (and request/response) against the integrated server, per key
-//! type: what `certtool verify` spends per check, without process start-up.
+//! One in-process TLS handshake (and request/response) with the integrated server over
+//! loopback, per key type: what `certtool verify` spends per check, without process start-up.
 
 use std::hint::black_box;
 use std::net::TcpListener;
@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use certtool::pki::cert::{LeafSpec, self_signed};
 use certtool::pki::{Host, KeyType, Validity};
-use certtool::verify::local::{self, Pair, Server};
+use certtool::verify::duplex;
+use certtool::verify::local::{self, Pair};
 use certtool::verify::trust::PinnedVerifier;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -36,7 +37,7 @@ fn handshake(c: &mut Criterion) {
     for key_type in [KeyType::EcdsaP256, KeyType::Ed25519, KeyType::Rsa2048] {
         let pair = pair(key_type);
         let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
-        let server = Server::start(listener, pair.server_config().expect("server config"));
+        let server_config = pair.server_config().expect("server config");
         let verifier = PinnedVerifier::arc(pair.chain[0].clone());
         for (name, version) in [
             ("tls13", &rustls::version::TLS13),
@@ -45,8 +46,9 @@ fn handshake(c: &mut Criterion) {
             let config = local::client_config(version, verifier.clone()).expect("client config");
             group.bench_function(format!("{}/{name}", key_type.name()), |b| {
                 b.iter(|| {
-                    local::handshake(
-                        server.addr,
+                    duplex::check(
+                        &listener,
+                        server_config.clone(),
                         "localhost",
                         config.clone(),
                         "/",
@@ -56,7 +58,7 @@ fn handshake(c: &mut Criterion) {
                 });
             });
         }
-        drop(black_box(server));
+        drop(black_box(listener));
     }
     group.finish();
 }

@@ -154,9 +154,10 @@ fn integrated(
     let port = args.port.unwrap_or(0);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
-    let outcome = run_local(&plan, listener, now)?;
-    // Report the chain the server actually presented; the file's when no handshake got that far.
-    let chain = if outcome.served.is_empty() {
+    let outcome = run_local(&plan, listener, now, args.serve_for.is_some())?;
+    // Report the chain the server actually presented; the file's when no handshake got that far
+    // (or when it is the file's: no need to parse it again).
+    let chain = if outcome.served.is_empty() || outcome.served == plan.pair.chain {
         described
     } else {
         describe_chain(&outcome.served, now)

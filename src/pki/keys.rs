@@ -10,6 +10,7 @@ use rustls_pki_types::PrivatePkcs8KeyDer;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::pkcs8::{self, P256, P384};
 use crate::error::Error;
 
 /// The key types certtool generates.
@@ -96,36 +97,16 @@ pub fn generate(key_type: KeyType) -> Result<rcgen::KeyPair> {
             return rcgen::KeyPair::generate_for(key_type.signature_algorithm())
                 .map_err(|_| failed());
         }
-        // ring writes Ed25519 keys as PKCS#8 v2 (with the public key), which OpenSSL 3.0 cannot
-        // load; aws-lc-rs writes the plain v1 form (RFC 8410) that every tool reads. The seed
-        // comes from ring's RNG: seeding aws-lc's own RNG costs ~30 ms of start-up.
+        // ring would write Ed25519 keys as PKCS#8 v2, which OpenSSL 3.0 cannot load: take a
+        // seed from ring's RNG and write the v1 form.
         KeyType::Ed25519 => {
             let mut seed = Zeroizing::new([0u8; 32]);
             ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), seed.as_mut())
                 .map_err(|_| failed())?;
-            aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed.as_ref())
-                .map_err(|_| failed())?
-                .to_pkcs8v1()
-                .map_err(|_| failed())?
-                .as_ref()
-                .to_vec()
+            pkcs8::from_ed25519_seed(&seed)
         }
-        // ring signs with RSA keys but cannot generate them; aws-lc-rs generates them in about
-        // half of OpenSSL's time (the pure-Rust `rsa` crate takes about 1.5 times as long).
-        KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
-            let size = match key_type {
-                KeyType::Rsa2048 => aws_lc_rs::rsa::KeySize::Rsa2048,
-                KeyType::Rsa3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
-                _ => aws_lc_rs::rsa::KeySize::Rsa4096,
-            };
-            let rsa = aws_lc_rs::rsa::KeyPair::generate(size).map_err(|_| failed())?;
-            aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&rsa)
-                .map_err(|_| failed())?
-                .as_ref()
-                .to_vec()
-        }
+        KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => generate_rsa(key_type)?,
     };
-    let pkcs8 = Zeroizing::new(pkcs8);
     rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
         &PrivatePkcs8KeyDer::from(pkcs8.as_slice()),
         key_type.signature_algorithm(),
@@ -179,33 +160,15 @@ pub fn parse_private_key(label: &str, der: &[u8]) -> Result<PrivateKeyInfo> {
 /// Load a private key (PKCS#8, SEC1 or PKCS#1 DER) so it can sign, with what we know of it.
 ///
 /// ring signs only from PKCS#8, so SEC1 and PKCS#1 keys (as `openssl ecparam -genkey` and old
-/// `openssl genrsa` write them) are re-encoded as PKCS#8 in memory first, through aws-lc-rs.
+/// `openssl genrsa` write them) are wrapped as PKCS#8 in memory first.
 pub fn load_signing_key(label: &str, der: &[u8]) -> Result<(rcgen::KeyPair, PrivateKeyInfo)> {
     let info = parse_private_key(label, der)?;
     let failed = || anyhow!("cannot use the {} private key for signing", info.algorithm);
-    let pkcs8 = Zeroizing::new(match label {
-        "EC PRIVATE KEY" => {
-            let alg = if info.bits == 384 {
-                &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING
-            } else {
-                &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING
-            };
-            aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(alg, der)
-                .map_err(|_| failed())?
-                .to_pkcs8v1()
-                .map_err(|_| failed())?
-                .as_ref()
-                .to_vec()
-        }
-        "RSA PRIVATE KEY" => {
-            let rsa = aws_lc_rs::rsa::KeyPair::from_der(der).map_err(|_| failed())?;
-            aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&rsa)
-                .map_err(|_| failed())?
-                .as_ref()
-                .to_vec()
-        }
-        _ => der.to_vec(),
-    });
+    let pkcs8 = match label {
+        "EC PRIVATE KEY" => pkcs8::from_sec1(if info.bits == 384 { P384 } else { P256 }, der),
+        "RSA PRIVATE KEY" => pkcs8::from_pkcs1(der),
+        _ => Zeroizing::new(der.to_vec()),
+    };
     let key = rcgen::KeyPair::try_from(&rustls_pki_types::PrivateKeyDer::Pkcs8(
         PrivatePkcs8KeyDer::from(pkcs8.as_slice()),
     ))
@@ -268,12 +231,25 @@ fn parse_pkcs8(der: &[u8]) -> Result<PrivateKeyInfo> {
 }
 
 fn parse_sec1(der: &[u8]) -> Result<PrivateKeyInfo> {
-    use aws_lc_rs::signature::{self as lc_sig, KeyPair as _};
-    for (alg, name, bits) in [
-        (&lc_sig::ECDSA_P256_SHA256_ASN1_SIGNING, "ECDSA P-256", 256),
-        (&lc_sig::ECDSA_P384_SHA384_ASN1_SIGNING, "ECDSA P-384", 384),
+    let rng = ring::rand::SystemRandom::new();
+    for (curve, alg, name, bits) in [
+        (
+            P256,
+            &ring_sig::ECDSA_P256_SHA256_ASN1_SIGNING,
+            "ECDSA P-256",
+            256,
+        ),
+        (
+            P384,
+            &ring_sig::ECDSA_P384_SHA384_ASN1_SIGNING,
+            "ECDSA P-384",
+            384,
+        ),
     ] {
-        if let Ok(key) = lc_sig::EcdsaKeyPair::from_private_key_der(alg, der) {
+        // ring checks the curve named inside the key against the wrapper's and the key's length.
+        if let Ok(key) =
+            ring_sig::EcdsaKeyPair::from_pkcs8(alg, &pkcs8::from_sec1(curve, der), &rng)
+        {
             return Ok(PrivateKeyInfo {
                 algorithm: name.to_owned(),
                 bits,
@@ -283,8 +259,65 @@ fn parse_sec1(der: &[u8]) -> Result<PrivateKeyInfo> {
         }
     }
     Err(anyhow!(
-        "not a supported EC private key (only P-256 and P-384 are supported)"
+        "not a supported EC private key (only P-256 and P-384 keys that include their public key are supported)"
     ))
+}
+
+/// A new RSA key as PKCS#8. ring signs with RSA keys but cannot generate them; graviola
+/// generates them in about a third of OpenSSL's time and costs nothing at start-up (aws-lc-rs,
+/// used before, added about 0.1 ms to every run; the pure-Rust `rsa` crate takes about 1.5
+/// times as long as OpenSSL).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn generate_rsa(key_type: KeyType) -> Result<Zeroizing<Vec<u8>>> {
+    use graviola::signing::rsa::{KeySize, SigningKey};
+    if !rsa_instructions_present() {
+        return Err(Error::invalid(
+            "this CPU lacks instructions that RSA key generation needs (AES, PCLMULQDQ, AVX2, BMI2, ADX)",
+            "use --key-type ecdsa-p256, or bring an RSA key made elsewhere",
+        )
+        .into());
+    }
+    let size = match key_type {
+        KeyType::Rsa2048 => KeySize::Rsa2048,
+        KeyType::Rsa3072 => KeySize::Rsa3072,
+        _ => KeySize::Rsa4096,
+    };
+    let failed = || anyhow!("cannot generate a {key_type} key");
+    let key = SigningKey::generate(size).map_err(|_| failed())?;
+    let mut buf = Zeroizing::new(vec![0u8; 8192]);
+    let len = key.to_pkcs8_der(&mut buf).map_err(|_| failed())?.len();
+    buf.truncate(len);
+    Ok(buf)
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn generate_rsa(_key_type: KeyType) -> Result<Zeroizing<Vec<u8>>> {
+    Err(Error::invalid(
+        "RSA key generation is available on x86_64 and aarch64 only",
+        "use --key-type ecdsa-p256, or bring an RSA key made elsewhere",
+    )
+    .into())
+}
+
+/// graviola asserts these at its first use: check first, so a missing one is an error, not a panic.
+#[cfg(target_arch = "x86_64")]
+fn rsa_instructions_present() -> bool {
+    is_x86_feature_detected!("aes")
+        && is_x86_feature_detected!("pclmulqdq")
+        && is_x86_feature_detected!("ssse3")
+        && is_x86_feature_detected!("avx")
+        && is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("bmi1")
+        && is_x86_feature_detected!("bmi2")
+        && is_x86_feature_detected!("adx")
+}
+
+#[cfg(target_arch = "aarch64")]
+fn rsa_instructions_present() -> bool {
+    std::arch::is_aarch64_feature_detected!("aes")
+        && std::arch::is_aarch64_feature_detected!("sha2")
+        && std::arch::is_aarch64_feature_detected!("pmull")
+        && std::arch::is_aarch64_feature_detected!("neon")
 }
 
 fn rsa_info(key: &ring_sig::RsaKeyPair, format: &'static str) -> PrivateKeyInfo {
@@ -336,12 +369,15 @@ mod tests {
 
     #[test]
     fn sec1_keys_load_for_signing() {
-        use aws_lc_rs::encoding::AsDer;
-        let ec = aws_lc_rs::signature::EcdsaKeyPair::generate(
-            &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
-        )
-        .unwrap();
-        let sec1 = ec.private_key().as_der().unwrap();
+        // A throwaway key from `openssl ecparam -name secp384r1 -genkey -noout`.
+        const SEC1_P384: &str = "-----BEGIN EC PRIVATE KEY-----
+MIGkAgEBBDCA2gaxxFLzQHZy0Ca1JW35YPE0ym7GSQNBFAxeEmx6hHlzkJpn/mnH
+zNyCnMYymgygBwYFK4EEACKhZANiAARbrl/gFQSLDzoD/oT9NFWBGcewGD7tSD6J
+IO5EinmU/OkjCt8kVO62QHiLTaXYyvh2Nh503Ufw2zlIufftkaCzkJgU8cL4sOhD
+o62pI4hEkXjjc40rSU47l+Dw6rBaIZc=
+-----END EC PRIVATE KEY-----
+";
+        let sec1 = pem::parse(SEC1_P384).unwrap().into_contents();
         let (key, info) = load_signing_key("EC PRIVATE KEY", sec1.as_ref()).unwrap();
         assert_eq!(info.algorithm, "ECDSA P-384");
         assert_eq!(key.public_key_raw(), info.public_key.as_slice());

@@ -9,6 +9,7 @@ pub mod cert;
 pub mod keys;
 pub mod names;
 pub mod parse;
+pub mod pkcs8;
 pub mod validity;
 
 pub use keys::KeyType;

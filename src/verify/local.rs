@@ -58,15 +58,43 @@ impl Pair {
     /// A server config offering TLS 1.2 and 1.3 with this pair.
     pub fn server_config(&self) -> Result<Arc<ServerConfig>> {
         let certified = CertifiedKey::new(self.chain.clone(), Arc::clone(&self.key));
-        let mut config = ServerConfig::builder_with_provider(trust::provider())
+        let provider = rustls::crypto::CryptoProvider {
+            cipher_suites: go_preference(),
+            ..rustls::crypto::ring::default_provider()
+        };
+        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
             .context("cannot configure TLS")?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Single(Arc::new(certified))));
         // Every check is a fresh full handshake: session tickets would only cost time.
         config.send_tls13_tickets = 0;
+        config.ignore_client_order = true;
         Ok(Arc::new(config))
     }
+}
+
+/// The cipher suites in the order Go's crypto/tls prefers them on hardware with AES
+/// instructions, choosing regardless of the client's order, as Go servers do. influxd,
+/// prometheus and telegraf are Go programs: the integrated server negotiates what they would.
+fn go_preference() -> Vec<rustls::SupportedCipherSuite> {
+    use rustls::crypto::ring::cipher_suite::{
+        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    };
+    vec![
+        TLS13_AES_128_GCM_SHA256,
+        TLS13_CHACHA20_POLY1305_SHA256,
+        TLS13_AES_256_GCM_SHA384,
+        TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
 }
 
 /// A running integrated server; stopped when dropped.
@@ -135,14 +163,19 @@ fn serve_one(stream: TcpStream, config: Arc<ServerConfig>) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{RESPONSE_BODY}",
-        RESPONSE_BODY.len()
-    );
-    tls.write_all(response.as_bytes())?;
+    tls.write_all(http_response().as_bytes())?;
     tls.conn.send_close_notify();
     tls.flush()?;
     Ok(())
+}
+
+/// The integrated server's answer to any request.
+#[must_use]
+pub fn http_response() -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{RESPONSE_BODY}",
+        RESPONSE_BODY.len()
+    )
 }
 
 /// One client handshake and exchange.
@@ -193,30 +226,6 @@ pub fn handshake_only(
     timeout: Duration,
 ) -> Result<Handshake, String> {
     connect(addr, host, config, timeout).map(|(_, h)| h)
-}
-
-/// Connect to `addr`, handshake as a client for `host`, send `GET path` and read the answer.
-/// An error is the handshake's failure, in words.
-pub fn handshake(
-    addr: SocketAddr,
-    host: &str,
-    config: Arc<ClientConfig>,
-    path: &str,
-    timeout: Duration,
-) -> Result<Handshake, String> {
-    let (mut tls, mut handshake) = connect(addr, host, config, timeout)?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    handshake.response_ok = tls.write_all(request.as_bytes()).is_ok() && {
-        let mut response = Vec::new();
-        match tls.read_to_end(&mut response) {
-            Ok(_) => {}
-            // Servers that close without close_notify: what arrived still counts.
-            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {}
-            Err(_) => response.clear(),
-        }
-        response.starts_with(b"HTTP/1.1 200") || response.starts_with(b"HTTP/1.0 200")
-    };
-    Ok(handshake)
 }
 
 fn connect(

@@ -3,6 +3,7 @@
 //!
 //! Every check is reported on its own, named, so a failure says which part is wrong.
 
+pub mod duplex;
 pub mod launch;
 pub mod local;
 pub mod probe;
@@ -240,41 +241,44 @@ impl LocalPlan {
         }
     }
 
-    /// Live handshakes with TLS 1.3 and 1.2 for every host against the server at `server_addr`;
-    /// also returns the chain the server presented.
+    /// Live handshakes with TLS 1.3 and 1.2 for every host against the integrated server on
+    /// `listener`; also returns the chain the server presented.
     pub fn handshake_checks(
         &self,
-        server_addr: std::net::SocketAddr,
+        listener: &TcpListener,
     ) -> Result<(Vec<Check>, Vec<CertificateDer<'static>>)> {
+        let server_config = self.pair.server_config()?;
         let recording = trust::Recording::new(self.verifier()?);
         let verifier: std::sync::Arc<dyn ServerCertVerifier> = recording.clone();
         let mut checks = Vec::new();
         for host in &self.hosts {
             for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
                 let config = local::client_config(version, verifier.clone())?;
-                let check = match local::handshake(server_addr, host, config, "/", self.timeout) {
-                    Ok(h) if h.response_ok => {
-                        let mut c = Check::new(
+                let server_config = server_config.clone();
+                let check =
+                    match duplex::check(listener, server_config, host, config, "/", self.timeout) {
+                        Ok(h) if h.response_ok => {
+                            let mut c = Check::new(
+                                "handshake",
+                                true,
+                                "handshake and request/response completed",
+                            );
+                            c.protocol = Some(h.protocol);
+                            c.cipher_suite = Some(h.cipher_suite);
+                            c.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
+                            c
+                        }
+                        Ok(_) => Check::new(
                             "handshake",
-                            true,
-                            "handshake and request/response completed",
-                        );
-                        c.protocol = Some(h.protocol);
-                        c.cipher_suite = Some(h.cipher_suite);
-                        c.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
-                        c
-                    }
-                    Ok(_) => Check::new(
-                        "handshake",
-                        false,
-                        "handshake completed but no response came back",
-                    ),
-                    Err(reason) => {
-                        let mut c = Check::new("handshake", false, reason);
-                        c.protocol = Some(local::protocol_name(version.version).to_owned());
-                        c
-                    }
-                };
+                            false,
+                            "handshake completed but no response came back",
+                        ),
+                        Err(reason) => {
+                            let mut c = Check::new("handshake", false, reason);
+                            c.protocol = Some(local::protocol_name(version.version).to_owned());
+                            c
+                        }
+                    };
                 checks.push(check.for_host(host));
             }
         }
@@ -287,15 +291,17 @@ pub struct LocalOutcome {
     pub checks: Vec<Check>,
     /// The chain the server presented in the handshakes (empty if none got that far).
     pub served: Vec<CertificateDer<'static>>,
-    /// The server, still running (for `--serve-for`).
+    /// The server, still running, when asked to keep serving (for `--serve-for`).
     pub server: Option<local::Server>,
 }
 
-/// Run every check of the integrated server; `listener` is where it serves.
+/// Run every check of the integrated server; `listener` is where it serves, and where it goes on
+/// serving afterwards when `keep_serving`.
 pub fn run_local(
     plan: &LocalPlan,
     listener: TcpListener,
     now: OffsetDateTime,
+    keep_serving: bool,
 ) -> Result<LocalOutcome> {
     if plan.hosts.is_empty() {
         bail!("the certificate has no subjectAltName to check; name one with --host");
@@ -309,12 +315,16 @@ pub fn run_local(
             server: None,
         });
     }
-    let server = local::Server::start(listener, plan.pair.server_config()?);
-    let (handshakes, presented) = plan.handshake_checks(server.addr)?;
+    let (handshakes, presented) = plan.handshake_checks(&listener)?;
     checks.extend(handshakes);
+    let server = if keep_serving {
+        Some(local::Server::start(listener, plan.pair.server_config()?))
+    } else {
+        None
+    };
     Ok(LocalOutcome {
         checks,
         served: presented,
-        server: Some(server),
+        server,
     })
 }

@@ -79,6 +79,17 @@ fn good_pairs_pass_for_every_key_type_with_tls_12_and_13() {
                 .iter()
                 .all(|h| h["handshake_ms"].as_f64().unwrap() > 0.0)
         );
+        // The server's order, as Go servers choose: AES-128-GCM, though rustls clients list
+        // AES-256-GCM first.
+        let suites: Vec<&str> = handshakes
+            .iter()
+            .map(|h| h["cipher_suite"].as_str().unwrap())
+            .collect();
+        assert_eq!(suites[0], "TLS13_AES_128_GCM_SHA256", "{key_type}");
+        assert!(
+            suites[1].starts_with("TLS_ECDHE_") && suites[1].ends_with("_WITH_AES_128_GCM_SHA256"),
+            "{key_type}: {suites:?}"
+        );
         assert_eq!(report["chain"][0]["subject"], "CN=localhost");
     }
 }
@@ -287,9 +298,39 @@ fn the_integrated_server_is_trusted_by_openssl_curl_python_and_gnutls() {
     env.selfsigned(&["--host", "localhost", "--host", "127.0.0.1"]);
     let server = serve(&env, "localhost.crt", "localhost.key");
     let cert = env.path("localhost.crt");
+    // OpenSSL's client lists AES-256-GCM first; the server picks by its own (Go's) order.
+    for (version, cipher) in [
+        ("-tls1_3", "TLS_AES_128_GCM_SHA256"),
+        ("-tls1_2", "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ] {
+        let out = s_client_get(&cert, server.port, version);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+        assert!(text.contains(&format!("Cipher is {cipher}")), "{text}");
+        assert!(text.contains("certtool verify: TLS OK"), "{text}");
+    }
+    let body = curl_ok(&cert, "localhost", server.port).unwrap();
+    assert_eq!(body, "certtool verify: TLS OK\n");
+    python_ok(&cert, "127.0.0.1", server.port).unwrap();
+    gnutls_ok(&cert, "localhost", server.port).unwrap();
+    // Negative control: another certificate is not trusted by them.
+    env.selfsigned(&["--host", "other.test"]);
+    assert!(curl_ok(&env.path("other.test.crt"), "localhost", server.port).is_err());
+}
+
+/// `openssl s_client -verify_return_error` trusting `cert`: one GET for localhost, and the answer
+/// up to the server closing the connection.
+fn s_client_get(cert: &std::path::Path, port: u16, version: &str) -> std::process::Output {
     let mut s_client = Command::new("openssl")
-        .args(["s_client", "-verify_return_error", "-CAfile"])
-        .arg(&cert)
+        .args([
+            "s_client",
+            version,
+            "-ign_eof",
+            "-verify_return_error",
+            "-CAfile",
+        ])
+        .arg(cert)
         .args([
             "-servername",
             "localhost",
@@ -297,7 +338,7 @@ fn the_integrated_server_is_trusted_by_openssl_curl_python_and_gnutls() {
             "localhost",
             "-connect",
         ])
-        .arg(format!("127.0.0.1:{}", server.port))
+        .arg(format!("127.0.0.1:{port}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -310,20 +351,7 @@ fn the_integrated_server_is_trusted_by_openssl_curl_python_and_gnutls() {
             .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .unwrap();
     }
-    let out = s_client.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(
-        stdout(&out).contains("Verify return code: 0 (ok)"),
-        "{}",
-        stdout(&out)
-    );
-    let body = curl_ok(&cert, "localhost", server.port).unwrap();
-    assert_eq!(body, "certtool verify: TLS OK\n");
-    python_ok(&cert, "127.0.0.1", server.port).unwrap();
-    gnutls_ok(&cert, "localhost", server.port).unwrap();
-    // Negative control: another certificate is not trusted by them.
-    env.selfsigned(&["--host", "other.test"]);
-    assert!(curl_ok(&env.path("other.test.crt"), "localhost", server.port).is_err());
+    s_client.wait_with_output().unwrap()
 }
 
 #[test]
