@@ -47,7 +47,7 @@ fn handshake(c: &mut Criterion) {
             group.bench_function(format!("{}/{name}", key_type.name()), |b| {
                 b.iter(|| {
                     duplex::check(
-                        &listener,
+                        duplex::connect(&listener, Duration::from_secs(5)).expect("connect"),
                         server_config.clone(),
                         "localhost",
                         config.clone(),

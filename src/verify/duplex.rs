@@ -16,11 +16,23 @@ use rustls::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, Ser
 use super::local::{Handshake, http_response, protocol_name};
 use super::trust::describe_tls_error;
 
-/// Handshake as a client for `host` with the integrated server listening on `listener`, send
-/// `GET path`, answer it as the server and read the answer. An error is the handshake's
-/// failure as the client saw it, in words.
+/// A client's loopback connection to the integrated server and the server's end of it.
+pub struct Loopback {
+    client: TcpStream,
+    server: TcpStream,
+}
+
+/// Connect to the integrated server's `listener` and accept that connection.
+pub fn connect(listener: &TcpListener, timeout: Duration) -> Result<Loopback, String> {
+    connect_pair(listener, Instant::now() + timeout)
+        .map(|(client, server)| Loopback { client, server })
+        .map_err(|e| format!("cannot connect to itself: {e}"))
+}
+
+/// Handshake as a client for `host` over `loopback`, send `GET path`, answer it as the server
+/// and read the answer. An error is the handshake's failure as the client saw it, in words.
 pub fn check(
-    listener: &TcpListener,
+    loopback: Loopback,
     server_config: Arc<ServerConfig>,
     host: &str,
     client_config: Arc<ClientConfig>,
@@ -30,18 +42,15 @@ pub fn check(
     let name =
         ServerName::try_from(host.to_owned()).map_err(|e| format!("invalid host name: {e}"))?;
     let started = Instant::now();
-    let deadline = started + timeout;
     let client = ClientConnection::new(client_config, name).map_err(|e| describe_tls_error(&e))?;
     let server = ServerConnection::new(server_config).map_err(|e| describe_tls_error(&e))?;
-    let (client_sock, server_sock) =
-        connect_pair(listener, deadline).map_err(|e| format!("cannot connect to itself: {e}"))?;
     let mut ends = Ends {
         client,
-        client_sock,
+        client_sock: loopback.client,
         server,
-        server_sock,
+        server_sock: loopback.server,
         server_stopped: None,
-        deadline,
+        deadline: started + timeout,
     };
 
     ends.pump(|e| !e.client.is_handshaking())?;

@@ -254,35 +254,50 @@ impl LocalPlan {
         for host in &self.hosts {
             for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
                 let config = local::client_config(version, verifier.clone())?;
-                let server_config = server_config.clone();
-                let check =
-                    match duplex::check(listener, server_config, host, config, "/", self.timeout) {
-                        Ok(h) if h.response_ok => {
-                            let mut c = Check::new(
-                                "handshake",
-                                true,
-                                "handshake and request/response completed",
-                            );
-                            c.protocol = Some(h.protocol);
-                            c.cipher_suite = Some(h.cipher_suite);
-                            c.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
-                            c
-                        }
-                        Ok(_) => Check::new(
-                            "handshake",
-                            false,
-                            "handshake completed but no response came back",
-                        ),
-                        Err(reason) => {
-                            let mut c = Check::new("handshake", false, reason);
-                            c.protocol = Some(local::protocol_name(version.version).to_owned());
-                            c
-                        }
-                    };
-                checks.push(check.for_host(host));
+                let result = duplex::connect(listener, self.timeout).and_then(|loopback| {
+                    duplex::check(
+                        loopback,
+                        server_config.clone(),
+                        host,
+                        config,
+                        "/",
+                        self.timeout,
+                    )
+                });
+                checks.push(handshake_check(result, version.version).for_host(host));
             }
         }
         Ok((checks, recording.seen().chain))
+    }
+}
+
+/// The check for one handshake's outcome.
+fn handshake_check(
+    result: Result<local::Handshake, String>,
+    version: rustls::ProtocolVersion,
+) -> Check {
+    match result {
+        Ok(h) if h.response_ok => {
+            let mut c = Check::new(
+                "handshake",
+                true,
+                "handshake and request/response completed",
+            );
+            c.protocol = Some(h.protocol);
+            c.cipher_suite = Some(h.cipher_suite);
+            c.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
+            c
+        }
+        Ok(_) => Check::new(
+            "handshake",
+            false,
+            "handshake completed but no response came back",
+        ),
+        Err(reason) => {
+            let mut c = Check::new("handshake", false, reason);
+            c.protocol = Some(local::protocol_name(version).to_owned());
+            c
+        }
     }
 }
 
