@@ -5,6 +5,8 @@
 #
 #   benches/compare.sh            # builds release, needs hyperfine, openssl, rustc
 #   RUNS=40 benches/compare.sh    # more runs (RSA always uses at least 40)
+#   ROUNDS=15 benches/compare.sh  # more rounds for the rows against the trivial binary
+#   STATIC=1 benches/compare.sh   # also a static glibc build (an experiment, not shipped)
 #
 # Optional baselines, each row skipped with a note when missing: cfssl (apt-get install
 # golang-cfssl) and jwt-cli (installed here with `cargo install jwt-cli` into
@@ -37,6 +39,30 @@ row() { # label certtool_ms other_ms other_label
     python3 -c 'import sys; a,b=float(sys.argv[2]),float(sys.argv[3]); print("| %s | %.2f ms | %.2f ms (%s) | %.3gx |" % (sys.argv[1],a,b,sys.argv[4],a/b))' "$@"
 }
 
+# startup_row LABEL CMD...: CMD against the trivial binary, in ROUNDS rounds that each run both
+# (hyperfine runs one command's batch, then the other's). Prints the medians over rounds and the
+# median of the per-round ratios, so drift between rounds cancels out of the ratio.
+ROUNDS=${ROUNDS:-9}
+startup_row() {
+    local label=$1; shift
+    local name=startup$((++startup_seq))
+    for r in $(seq 1 "$ROUNDS"); do
+        hyperfine --style none --warmup 3 --runs "$RUNS" -N --export-json "$work/$name.$r.json" \
+            "$*" "$work/trivial" >/dev/null 2>"$work/$name.err" || { cat "$work/$name.err" >&2; exit 1; }
+    done
+    python3 - "$work/$name" "$ROUNDS" "$label" <<'PY'
+import json, statistics, sys
+base, rounds, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+a, b, r = [], [], []
+for i in range(1, rounds + 1):
+    res = json.load(open(f"{base}.{i}.json"))["results"]
+    a.append(res[0]["median"]); b.append(res[1]["median"]); r.append(res[0]["median"] / res[1]["median"])
+print("| %s | %.2f ms | %.2f ms (trivial binary) | %.3gx (rounds %.2f-%.2f) |" % (
+    label, statistics.median(a) * 1000, statistics.median(b) * 1000, statistics.median(r), min(r), max(r)))
+PY
+}
+startup_seq=0
+
 ss() { echo "$bin selfsigned --host localhost --host 127.0.0.1 --days 365 --cert-out $work/out.crt --key-out $work/out.key --key-type $1"; }
 req() { echo "openssl req -x509 -nodes -newkey $* -days 365 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout $work/out.key -out $work/out.crt"; }
 
@@ -48,8 +74,7 @@ a=$(median_ms ss-ed "$RUNS" "$(ss ed25519)"); b=$(median_ms req-ed "$RUNS" "$(re
 row "selfsigned ed25519 vs openssl req" "$a" "$b" "openssl req"
 a=$(median_ms ss-rsa "$RSA_RUNS" "$(ss rsa-2048)"); b=$(median_ms req-rsa "$RSA_RUNS" "$(req rsa:2048)")
 row "selfsigned rsa-2048 vs openssl req ($RSA_RUNS runs)" "$a" "$b" "openssl req"
-a=$(median_ms version "$RUNS" "$bin --version"); b=$(median_ms trivial "$RUNS" "$work/trivial")
-row "certtool --version vs fn main(){}" "$a" "$b" "trivial binary"
+startup_row "certtool --version vs fn main(){}" "$bin --version"
 
 # --- A local CA: issuing an ECDSA P-256 leaf from an existing CA ---------------------------
 "$bin" ca init --out-dir "$work" --name ca >/dev/null 2>&1
@@ -90,8 +115,7 @@ if [ -x "$jwt" ]; then
 else
     echo "| jwt mint vs jwt-cli | skipped: cargo install jwt-cli failed | | |"
 fi
-b=$(median_ms trivial2 "$RUNS" "$work/trivial")
-row "jwt mint vs fn main(){}" "$a" "$b" "trivial binary"
+startup_row "jwt mint vs fn main(){}" "$mint"
 
 # --- verify: the integrated server and client vs the client side of an openssl check ---------
 "$bin" selfsigned --host localhost --name lh --out-dir "$work" >/dev/null 2>&1
@@ -100,18 +124,24 @@ openssl s_server -www -accept "127.0.0.1:$port" -cert "$work/lh.crt" -key "$work
 s_server=$!
 trap 'kill $s_server 2>/dev/null; rm -rf "$work"' EXIT
 sleep 0.5
-# hyperfine 1.15 cannot feed stdin without a shell: these two rows run through the shell,
-# whose start-up hyperfine measures and subtracts.
-shell_ms() {
-    local name=$1; shift
-    hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$work/$name.json" "$@" >/dev/null 2>"$work/$name.err" || { cat "$work/$name.err" >&2; exit 1; }
-    python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$work/$name.json"
-}
-a=$(shell_ms verify "$bin verify --cert $work/lh.crt --key $work/lh.key > /dev/null")
-b=$(shell_ms s_client "openssl s_client -verify_return_error -CAfile $work/lh.crt -servername localhost -verify_hostname localhost -connect 127.0.0.1:$port < /dev/null > /dev/null 2>&1")
-row "verify --cert --key (2 handshakes) vs openssl s_client -verify_return_error" "$a" "$b" "s_client"
+# hyperfine gives each command /dev/null as stdin, so s_client makes its handshake and quits.
+verify="$bin verify --cert $work/lh.crt --key $work/lh.key"
 sc="openssl s_client -verify_return_error -CAfile $work/lh.crt -servername localhost -verify_hostname localhost -connect 127.0.0.1:$port"
-b2=$(shell_ms s_client2 "$sc -tls1_3 < /dev/null > /dev/null 2>&1; $sc -tls1_2 < /dev/null > /dev/null 2>&1")
+a=$(median_ms verify "$RUNS" "$verify")
+b=$(median_ms s_client "$RUNS" "$sc")
+row "verify --cert --key (2 handshakes) vs openssl s_client -verify_return_error" "$a" "$b" "s_client"
+b13=$(median_ms s_client13 "$RUNS" "$sc -tls1_3"); b12=$(median_ms s_client12 "$RUNS" "$sc -tls1_2")
+b2=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[2])))" "$b13" "$b12")
 row "verify --cert --key vs the same two handshakes with s_client (-tls1_3, -tls1_2)" "$a" "$b2" "2x s_client"
-c=$(shell_ms trivial3 "$work/trivial")
-row "verify --cert --key vs fn main(){}" "$a" "$c" "trivial binary"
+startup_row "verify --cert --key vs fn main(){}" "$verify"
+
+# --- With STATIC=1: the start-up rows again for a static glibc build (static-pie, x86_64) ------
+# No dynamic loader: no libraries to map, no symbols to bind. Not shipped: README.md says why.
+if [ "${STATIC:-0}" = 1 ] && [ "$(uname -m)" = x86_64 ]; then
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --quiet \
+        --target x86_64-unknown-linux-gnu --target-dir target/static
+    sbin=$PWD/target/static/x86_64-unknown-linux-gnu/release/certtool
+    startup_row "static build: jwt mint vs fn main(){}" "$sbin jwt mint --user telegraf --ttl 1h --secret-file $work/secret"
+    startup_row "static build: verify --cert --key vs fn main(){}" "$sbin verify --cert $work/lh.crt --key $work/lh.key"
+    startup_row "static build: certtool --version vs fn main(){}" "$sbin --version"
+fi

@@ -264,7 +264,7 @@ fn parse_sec1(der: &[u8]) -> Result<PrivateKeyInfo> {
 }
 
 /// A new RSA key as PKCS#8. ring signs with RSA keys but cannot generate them; graviola
-/// generates them in about a third of OpenSSL's time and costs nothing at start-up (aws-lc-rs,
+/// generates them in about a quarter of OpenSSL's time and costs nothing at start-up (aws-lc-rs,
 /// used before, added about 0.1 ms to every run; the pure-Rust `rsa` crate takes about 1.5
 /// times as long as OpenSSL).
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]

@@ -135,7 +135,12 @@ impl Ends {
             if client.moved || server_moved {
                 continue;
             }
-            let fds = [self.client_sock.as_fd(), self.server_sock.as_fd()];
+            // A stopped server reads no more, so its socket may stay readable: wait on the client.
+            let fds = if self.server_stopped.is_some() {
+                vec![self.client_sock.as_fd()]
+            } else {
+                vec![self.client_sock.as_fd(), self.server_sock.as_fd()]
+            };
             if Instant::now() >= self.deadline || !wait_readable(&fds, self.deadline) {
                 return Err(self.server_gave_up("timed out"));
             }
