@@ -13,7 +13,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 
-use super::local::{Handshake, http_response, protocol_name};
+use super::local::{Handshake, http_response};
 use super::trust::describe_tls_error;
 
 /// A client's loopback connection to the integrated server and the server's end of it.
@@ -54,21 +54,9 @@ pub fn check(
     };
 
     ends.pump(|e| !e.client.is_handshaking())?;
-    let elapsed = started.elapsed();
-    let protocol = ends
-        .client
-        .protocol_version()
-        .map_or_else(|| "unknown".to_owned(), |v| protocol_name(v).to_owned());
-    let cipher_suite = ends
-        .client
-        .negotiated_cipher_suite()
-        .map_or_else(|| "unknown".to_owned(), |s| format!("{:?}", s.suite()));
-    Ok(Handshake {
-        protocol,
-        cipher_suite,
-        handshake: elapsed,
-        response_ok: ends.exchange(host, path).unwrap_or(false),
-    })
+    let mut handshake = Handshake::of(&ends.client, started.elapsed());
+    handshake.response_ok = ends.exchange(host, path).unwrap_or(false);
+    Ok(handshake)
 }
 
 /// A connected client socket and the server's end of it, accepted from `listener`.

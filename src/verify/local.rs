@@ -187,6 +187,23 @@ pub struct Handshake {
     pub response_ok: bool,
 }
 
+impl Handshake {
+    /// What `conn` negotiated in its completed handshake, which took `elapsed`; no response yet.
+    #[must_use]
+    pub fn of(conn: &ClientConnection, elapsed: Duration) -> Handshake {
+        Handshake {
+            protocol: conn
+                .protocol_version()
+                .map_or_else(|| "unknown".to_owned(), |v| protocol_name(v).to_owned()),
+            cipher_suite: conn
+                .negotiated_cipher_suite()
+                .map_or_else(|| "unknown".to_owned(), |s| format!("{:?}", s.suite())),
+            handshake: elapsed,
+            response_ok: false,
+        }
+    }
+}
+
 /// A client config with one protocol version and `verifier`.
 pub fn client_config(
     version: &'static rustls::SupportedProtocolVersion,
@@ -249,21 +266,7 @@ fn connect(
             return Err(io_error_reason(&e));
         }
     }
-    let elapsed = started.elapsed();
-    let protocol = tls
-        .conn
-        .protocol_version()
-        .map_or_else(|| "unknown".to_owned(), |v| protocol_name(v).to_owned());
-    let cipher_suite = tls
-        .conn
-        .negotiated_cipher_suite()
-        .map_or_else(|| "unknown".to_owned(), |s| format!("{:?}", s.suite()));
-    let handshake = Handshake {
-        protocol,
-        cipher_suite,
-        handshake: elapsed,
-        response_ok: false,
-    };
+    let handshake = Handshake::of(&tls.conn, started.elapsed());
     Ok((tls, handshake))
 }
 
