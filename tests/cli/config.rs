@@ -848,16 +848,7 @@ fn prometheus_mutual_tls_requires_a_client_certificate() {
 fn web_config_output_is_not_clobbered_and_promtool_agrees() {
     let env = TestEnv::new();
     pair(&env);
-    let args = [
-        "config",
-        "prometheus",
-        "--cert",
-        "localhost.crt",
-        "--key",
-        "localhost.key",
-        "--out",
-        "web-config.yml",
-    ];
+    let args = crate::support::WEB_CONFIG;
     env.ok(&args);
     assert_eq!(mode(&env.path("web-config.yml")), 0o644);
     env.refused(&args, "already exists");

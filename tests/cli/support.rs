@@ -13,6 +13,17 @@ use tempfile::TempDir;
 
 /// `certtool ca issue` with the CA that [`TestEnv::ca`] makes.
 const ISSUE: [&str; 6] = ["ca", "issue", "--ca-cert", "ca.crt", "--ca-key", "ca.key"];
+/// `certtool config prometheus` writing `web-config.yml` for `localhost.crt`/`localhost.key`.
+pub const WEB_CONFIG: [&str; 8] = [
+    "config",
+    "prometheus",
+    "--cert",
+    "localhost.crt",
+    "--key",
+    "localhost.key",
+    "--out",
+    "web-config.yml",
+];
 
 /// A temp directory and a way to run certtool in it with a pinned environment.
 pub struct TestEnv {
@@ -131,16 +142,7 @@ impl TestEnv {
 
     /// `web-config.yml` for `localhost.crt`/`localhost.key`, by `certtool config prometheus`.
     pub fn web_config(&self) {
-        self.ok(&[
-            "config",
-            "prometheus",
-            "--cert",
-            "localhost.crt",
-            "--key",
-            "localhost.key",
-            "--out",
-            "web-config.yml",
-        ]);
+        self.ok(&WEB_CONFIG);
     }
 
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {

@@ -20,6 +20,13 @@ fn verify_json(env: &TestEnv, args: &[&str]) -> (i32, serde_json::Value) {
     (code, value)
 }
 
+/// Whether `check` failed with a detail containing `text`.
+fn has_failure(report: &serde_json::Value, check: &str, text: &str) -> bool {
+    failures(report)
+        .iter()
+        .any(|(c, d)| c == check && d.contains(text))
+}
+
 /// The failed checks as (check, detail).
 fn failures(report: &serde_json::Value) -> Vec<(String, String)> {
     report["checks"]
@@ -146,11 +153,7 @@ fn ca_issued_chains_and_wildcards_pass_with_the_ca() {
     // Without --ca a CA-issued certificate cannot be judged: say which CA is needed.
     let (code, report) = verify_json(&env, &["--cert", "leaf.crt", "--key", "leaf.key"]);
     assert_eq!(code, 1);
-    assert!(
-        failures(&report)
-            .iter()
-            .any(|(c, d)| c == "chain" && d.contains("--ca"))
-    );
+    assert!(has_failure(&report, "chain", "--ca"));
 }
 
 #[test]
@@ -416,20 +419,21 @@ fn influx_env() -> TestEnv {
     env
 }
 
-fn with_token(url: &str, secret_file: &str) -> Vec<String> {
-    [
-        "--url",
-        url,
-        "--ca",
-        "localhost.crt",
-        "--user",
-        "admin",
-        "--secret-file",
-        secret_file,
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect()
+/// `verify --url` with a token for `admin` signed with the secret in `secret_file`.
+fn verify_with_token(env: &TestEnv, url: &str, secret_file: &str) -> (i32, serde_json::Value) {
+    verify_json(
+        env,
+        &[
+            "--url",
+            url,
+            "--ca",
+            "localhost.crt",
+            "--user",
+            "admin",
+            "--secret-file",
+            secret_file,
+        ],
+    )
 }
 
 #[test]
@@ -451,14 +455,10 @@ fn url_probe_against_a_real_influxd_without_auth() {
         "{report:#}"
     );
     // A token check must report that auth is not enforced.
-    let args = with_token(&url, "shared.secret");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&env, &args);
+    let (code, report) = verify_with_token(&env, &url, "shared.secret");
     assert_eq!(code, 1);
     assert!(
-        failures(&report)
-            .iter()
-            .any(|(c, d)| c == "auth" && d.contains("auth not enforced")),
+        has_failure(&report, "auth", "auth not enforced"),
         "{report:#}"
     );
 }
@@ -484,9 +484,7 @@ fn url_probe_against_a_real_influxd_with_auth() {
         .arg("--data-urlencode")
         .arg("q=CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES"));
     assert!(out.status.success());
-    let args = with_token(&url, "shared.secret");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&env, &args);
+    let (code, report) = verify_with_token(&env, &url, "shared.secret");
     assert_eq!(code, 0, "{report:#}");
     let names: Vec<&str> = report["checks"]
         .as_array()
@@ -500,16 +498,9 @@ fn url_probe_against_a_real_influxd_with_auth() {
         "a-different-secret-that-is-long-enough-0123\n",
     );
     crate::support::set_mode(&env.path("wrong.secret"), 0o600);
-    let args = with_token(&url, "wrong.secret");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, report) = verify_json(&env, &args);
+    let (code, report) = verify_with_token(&env, &url, "wrong.secret");
     assert_eq!(code, 1);
-    assert!(
-        failures(&report)
-            .iter()
-            .any(|(c, d)| c == "token" && d.contains("401")),
-        "{report:#}"
-    );
+    assert!(has_failure(&report, "token", "401"), "{report:#}");
 }
 
 #[test]
