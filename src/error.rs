@@ -50,6 +50,23 @@ pub enum Error {
 
     #[error("{message}")]
     Invalid { message: String, hint: String },
+
+    /// SIGINT, SIGTERM or SIGHUP while writing: exit 128 + the signal.
+    #[error("{}", interrupted_message(*.signal, *.completed))]
+    Interrupted { signal: i32, completed: bool },
+
+    /// Another certtool holds the lock on a directory to write into.
+    #[error("another certtool is writing in '{}'; gave up after waiting {seconds} s", .dir.display())]
+    Locked { dir: PathBuf, seconds: u64 },
+}
+
+fn interrupted_message(signal: i32, completed: bool) -> String {
+    let name = crate::files::interrupt::signal_name(signal);
+    if completed {
+        format!("interrupted by {name} after the new files were in place; they are complete")
+    } else {
+        format!("interrupted by {name}; nothing was replaced and no temp files are left")
+    }
 }
 
 impl Error {
@@ -79,8 +96,32 @@ impl Error {
                     .to_owned()
             }
             Error::Invalid { hint, .. } => hint.clone(),
+            Error::Interrupted { .. } => String::new(),
+            Error::Locked { .. } => {
+                "wait for the other run to finish (see pgrep -a certtool), then run this again"
+                    .to_owned()
+            }
         }
     }
+
+    /// The exit code: 128 + the signal for an interruption, else 2.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted { signal, .. } => {
+                u8::try_from(128 + signal).unwrap_or(ExitStatus::ERROR_CODE)
+            }
+            _ => ExitStatus::ERROR_CODE,
+        }
+    }
+}
+
+/// The exit code for `err`: 2, or 128 + the signal when a signal interrupted a write.
+#[must_use]
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<Error>())
+        .map_or(ExitStatus::ERROR_CODE, Error::exit_code)
 }
 
 /// The hint of the first [`Error`] in `err`'s chain, if any.

@@ -45,7 +45,7 @@ pub fn run(cli: &cli::Cli) -> u8 {
             if let Some(hint) = error::hint_for(&err) {
                 let _ = writeln!(stderr, "  hint: {hint}");
             }
-            ExitStatus::ERROR_CODE
+            error::exit_code_for(&err)
         }
     }
 }

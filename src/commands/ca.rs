@@ -63,6 +63,7 @@ fn init(args: &CaInitArgs, out: &mut Output) -> Result<ExitStatus> {
     };
     let paths = OutputPaths::resolve_or(&args.output, "ca")?;
     let write = write_options(&args.output)?;
+    super::lock_targets(out, [paths.key.as_path(), paths.cert.as_path()])?;
     files::check_targets([paths.key.as_path(), paths.cert.as_path()], write.force)?;
     let issued = crate::pki::ca::init(&spec)?;
     let written = files::write_all(
@@ -174,6 +175,7 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let validity = args.validity.validity(now, DEFAULT_LEAF_DAYS)?;
     let paths = OutputPaths::resolve(&args.output, &hosts)?;
     let write = write_options(&args.output)?;
+    super::lock_targets(out, [paths.key.as_path(), paths.cert.as_path()])?;
     files::check_targets([paths.key.as_path(), paths.cert.as_path()], write.force)?;
     let ca = load_ca(&args.ca_cert, &args.ca_key, now)?;
     ca.check_hosts(&hosts)?;

@@ -78,6 +78,9 @@ pub fn run(args: &CheckArgs, out: &mut Output) -> Result<ExitStatus> {
     }
     let now = OffsetDateTime::now_utc();
     let window = args.within.unwrap_or(0);
+    for path in &args.paths {
+        super::repair_before_reading(out, path)?;
+    }
     let checked = check_paths(&args.paths, now, window)?;
     let all_ok = checked.iter().all(|c| c.status == Verdict::Ok);
     if args.prometheus {

@@ -78,6 +78,8 @@ pub(crate) fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>
 /// Check what promtool and influxd do not: both files exist, the key belongs to the
 /// certificate, and the certificate is in its validity period (a warning otherwise).
 pub(crate) fn check_pair(pair: &ServerPairArgs, out: &mut Output) -> Result<Pair> {
+    super::repair_before_reading(out, &pair.cert)?;
+    super::repair_before_reading(out, &pair.key)?;
     let info = read_certificates(&pair.cert, "certificate")?.remove(0);
     let key_bytes = files::read_input(&pair.key)?;
     let key = describe_file(&key_bytes, OffsetDateTime::now_utc())
@@ -144,6 +146,8 @@ fn edit_in_place(
     redact: Option<&str>,
     apply: impl FnOnce(&mut DocumentMut) -> Result<()>,
 ) -> Result<Edited> {
+    // Held until the process exits: nobody else edits the file between reading and replacing.
+    files::lock_dirs_of([path])?;
     files::check_targets([path], true)?;
     let bytes = files::read_input(path)?;
     let text = std::str::from_utf8(&bytes)
@@ -282,6 +286,14 @@ fn influxdb1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
         (None, Some(config)) => files::parent_dir(config).join("influxdb.env"),
         (None, None) => PathBuf::from("influxdb.env"),
     };
+    super::lock_targets(
+        out,
+        args.edit
+            .in_place
+            .iter()
+            .chain([&env_path])
+            .map(PathBuf::as_path),
+    )?;
     let Some(config) = &args.edit.in_place else {
         let env = match &secret {
             Some(secret) => Some(write_env_file(&env_path, secret, args.force, false)?),

@@ -29,6 +29,9 @@ struct Report<'a> {
 /// Run `certtool inspect`.
 pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
+    for path in std::iter::once(&args.file).chain(&args.key) {
+        super::repair_before_reading(out, path)?;
+    }
     let contents = read_and_describe(&args.file, now)?;
     let key = match &args.key {
         Some(path) => Some(read_key(path, now)?),

@@ -91,6 +91,32 @@ fn validate_base_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
+/// Lock the directories of `paths` for the rest of this run, before planning a write there, and
+/// say what writes of killed runs were repaired (see `files::journal`).
+pub fn lock_targets<'p>(
+    out: &mut Output,
+    paths: impl IntoIterator<Item = &'p std::path::Path>,
+) -> Result<()> {
+    for repaired in files::lock_dirs_of(paths)? {
+        out.warn(&repaired.to_string())?;
+    }
+    Ok(())
+}
+
+/// Before reading `path`: repair a write that a killed run left half done beside it, so that a
+/// check or inspection sees the key and certificate that belong together.
+pub fn repair_before_reading(out: &mut Output, path: &std::path::Path) -> Result<()> {
+    let probe = if path.is_dir() {
+        path.join(".")
+    } else {
+        path.to_path_buf()
+    };
+    for repaired in files::repair_beside(&probe)? {
+        out.warn(&repaired.to_string())?;
+    }
+    Ok(())
+}
+
 /// Resolve `--owner` before anything is written, so an unknown user fails early.
 pub fn resolve_owner(spec: Option<&str>) -> Result<Option<Owner>> {
     spec.map(Owner::parse).transpose()

@@ -31,6 +31,7 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
         .key
         .clone()
         .unwrap_or_else(|| cert_path.with_extension("key"));
+    super::lock_targets(out, [cert_path.as_path(), key_path.as_path()])?;
     // Refuse links and odd files at either path before any work.
     files::check_targets([cert_path.as_path(), key_path.as_path()], true)?;
     let (der, info) = read_certificate(cert_path, now)?;

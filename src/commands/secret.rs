@@ -37,6 +37,7 @@ fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
         out.data(&value)?;
         return Ok(ExitStatus::Success);
     };
+    super::lock_targets(out, [path.as_path()])?;
     files::check_targets([path.as_path()], args.force)?;
     let value = secret::generate(usize::from(args.bytes), args.encoding)?;
     let mut file = PlannedFile::new(path.clone(), FileKind::Secret, value.as_bytes());

@@ -10,7 +10,9 @@ use anyhow::Result;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{OutputPaths, describe_written, resolve_owner, url_host, warn_about_coverage};
+use super::{
+    OutputPaths, describe_written, lock_targets, resolve_owner, url_host, warn_about_coverage,
+};
 use crate::cli::SelfsignedArgs;
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
@@ -99,6 +101,7 @@ impl Plan {
 pub fn run(args: &SelfsignedArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
     let plan = Plan::from_args(args, now)?;
+    lock_targets(out, plan.targets())?;
     files::check_targets(plan.targets(), plan.write.force)?;
     let issued = cert::self_signed(&plan.spec)?;
     let written = files::write_all(&plan.files(&issued), plan.write)?;

@@ -35,6 +35,9 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
     let timeout = seconds(args.timeout);
     let mut server = None;
+    for path in args.cert.iter().chain(&args.key) {
+        super::repair_before_reading(out, path)?;
+    }
     let (mode, checks, chain) = if let Some(url) = &args.url {
         let probe = probe_for(args, Target::parse(url)?, read_ca(args.ca.as_deref())?, out)?;
         let outcome = probe.run(now)?;

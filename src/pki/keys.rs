@@ -143,18 +143,28 @@ pub fn parse_private_key(label: &str, der: &[u8]) -> Result<PrivateKeyInfo> {
                 .map_err(|e| anyhow!("not a usable PKCS#1 RSA private key ({e})"))?;
             Ok(rsa_info(&key, "PKCS#1"))
         }
-        "ENCRYPTED PRIVATE KEY" => Err(Error::invalid(
-            "the private key is encrypted",
-            "decrypt it first: openssl pkey -in KEY -out KEY.plain (keep KEY.plain at mode 0600)",
-        )
-        .into()),
+        "ENCRYPTED PRIVATE KEY" => Err(encrypted_key_error()),
         "OPENSSH PRIVATE KEY" => Err(Error::invalid(
             "this is an OpenSSH key, not a TLS private key",
             "TLS keys start with -----BEGIN PRIVATE KEY-----",
         )
         .into()),
-        other => Err(anyhow!("unsupported private key type '{other}'")),
+        other => Err(anyhow!(
+            "unsupported private key type '{}'",
+            super::parse::quoted_label(other)
+        )),
     }
+}
+
+/// The error for a key encrypted with a passphrase (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a
+/// traditional key with a `Proc-Type: 4,ENCRYPTED` header): services cannot read it either.
+#[must_use]
+pub fn encrypted_key_error() -> anyhow::Error {
+    Error::invalid(
+        "this key is encrypted with a passphrase, which influxd and Prometheus cannot read",
+        "decrypt it with `openssl pkey -in KEY -out KEY.plain` (and keep KEY.plain at mode 0600)",
+    )
+    .into()
 }
 
 /// Load a private key (PKCS#8, SEC1 or PKCS#1 DER) so it can sign, with what we know of it.

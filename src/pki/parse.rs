@@ -24,29 +24,134 @@ pub struct Block {
 }
 
 /// Split file contents into PEM blocks; a file with no PEM at all is tried as one DER
-/// certificate. Garbage and truncated PEM are errors, never panics.
+/// certificate or private key. Garbage and truncated PEM are errors, never panics.
+///
+/// No error quotes the file's contents: a damaged key file would otherwise have its base64
+/// lines (the key itself) echoed into a terminal, a log or `--json`. At most a sanitised,
+/// truncated label is named.
 pub fn parse_blocks(bytes: &[u8]) -> Result<Vec<Block>> {
     let begins = count_occurrences(bytes, b"-----BEGIN ");
     if begins == 0 {
-        if bytes.first() == Some(&0x30) && X509Certificate::from_der(bytes).is_ok() {
-            return Ok(vec![Block {
-                label: "CERTIFICATE".to_owned(),
-                der: Zeroizing::new(bytes.to_vec()),
-            }]);
-        }
-        bail!("not a PEM or DER certificate or private key");
+        return parse_der(bytes).map(|block| vec![block]);
     }
-    let blocks = ::pem::parse_many(bytes).map_err(|e| anyhow!("malformed PEM: {e}"))?;
+    let blocks =
+        ::pem::parse_many(bytes).map_err(|e| anyhow!("malformed PEM: {}", pem_error(&e)))?;
     if blocks.len() < begins {
         bail!("malformed or truncated PEM: a -----BEGIN line has no matching -----END line");
     }
-    Ok(blocks
+    check_framing(bytes, blocks.len())?;
+    blocks
         .into_iter()
-        .map(|p| Block {
-            label: p.tag().to_owned(),
-            der: Zeroizing::new(p.into_contents()),
+        .enumerate()
+        .map(|(i, p)| {
+            let n = i + 1;
+            if !is_valid_label(p.tag()) {
+                bail!("malformed PEM: block {n} has an invalid label");
+            }
+            if p.headers()
+                .get("Proc-Type")
+                .is_some_and(|v| v.contains("ENCRYPTED"))
+            {
+                return Err(keys::encrypted_key_error());
+            }
+            Ok(Block {
+                label: p.tag().to_owned(),
+                der: Zeroizing::new(p.into_contents()),
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// What went wrong in PEM, in words that never quote the file (the `pem` crate's own messages
+/// quote labels and headers, which for a damaged key run into the key's base64 lines).
+fn pem_error(e: &::pem::PemError) -> &'static str {
+    match e {
+        ::pem::PemError::MismatchedTags(..) => {
+            "a -----BEGIN line and its -----END line name different labels"
+        }
+        ::pem::PemError::MissingBeginTag | ::pem::PemError::MalformedFraming => {
+            "a -----BEGIN line is damaged"
+        }
+        ::pem::PemError::MissingEndTag => "a -----BEGIN line has no matching -----END line",
+        ::pem::PemError::MissingData => "a block holds no data",
+        ::pem::PemError::InvalidData(_) => "a block's base64 is damaged",
+        ::pem::PemError::InvalidHeader(_) => "a block has a damaged header line",
+        ::pem::PemError::NotUtf8(_) => "a block is not text",
+    }
+}
+
+/// RFC 7468 labels: printable ASCII but `-`, words separated by single spaces.
+fn is_valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 64
+        && label
+            .split(' ')
+            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_graphic() && b != b'-'))
+}
+
+/// Every line that starts with five dashes must be the BEGIN or END line of a parsed block:
+/// a chain cut inside its next `-----BEGIN` line would otherwise pass as a shorter chain.
+fn check_framing(bytes: &[u8], blocks: usize) -> Result<()> {
+    let (mut begin, mut end) = (0usize, 0usize);
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.trim_ascii_end();
+        if !line.starts_with(b"-----") {
+            continue;
+        }
+        let framed = |prefix: &[u8]| {
+            line.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(b"-----"))
+                .and_then(|label| std::str::from_utf8(label).ok())
+                .is_some_and(is_valid_label)
+        };
+        if framed(b"-----BEGIN ") {
+            begin += 1;
+        } else if framed(b"-----END ") {
+            end += 1;
+        } else {
+            bail!(
+                "malformed or truncated PEM: a line starting with ----- is not a BEGIN or END line"
+            );
+        }
+    }
+    if begin != blocks || end != blocks {
+        bail!("malformed or truncated PEM: the BEGIN and END lines do not pair up");
+    }
+    Ok(())
+}
+
+/// A file without PEM: one DER certificate, or one DER private key (PKCS#8, SEC1 or PKCS#1, as
+/// `openssl pkey -outform DER` writes them).
+fn parse_der(bytes: &[u8]) -> Result<Block> {
+    let block = |label: &str| Block {
+        label: label.to_owned(),
+        der: Zeroizing::new(bytes.to_vec()),
+    };
+    if bytes.first() == Some(&0x30) {
+        if X509Certificate::from_der(bytes).is_ok_and(|(rest, _)| rest.is_empty()) {
+            return Ok(block("CERTIFICATE"));
+        }
+        if let Some(label) = der_key_label(bytes) {
+            return Ok(block(label));
+        }
+    }
+    bail!("not a PEM or DER certificate or private key");
+}
+
+/// The PEM label a DER private key would have, if `der` is one certtool can read.
+#[must_use]
+pub fn der_key_label(der: &[u8]) -> Option<&'static str> {
+    ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"]
+        .into_iter()
+        .find(|label| keys::parse_private_key(label, der).is_ok())
+}
+
+/// A label from a file, safe to quote in a message: sanitised and at most 40 characters.
+#[must_use]
+pub fn quoted_label(label: &str) -> String {
+    let short: String = label.chars().take(40).collect();
+    let ellipsis = if short.len() < label.len() { "..." } else { "" };
+    format!("{}{ellipsis}", sanitize(&short))
 }
 
 fn count_occurrences(haystack: &[u8], needle: &[u8]) -> usize {
@@ -254,7 +359,7 @@ pub fn describe_file(bytes: &[u8], now: OffsetDateTime) -> Result<FileContents> 
             ),
             other => bail!(
                 "PEM block {n} is a '{}', not a certificate or private key",
-                sanitize(other)
+                quoted_label(other)
             ),
         }
     }

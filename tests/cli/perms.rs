@@ -208,3 +208,86 @@ fn missing_paths_fail_before_anything_is_fixed() {
         .unwrap();
     assert!(assert_input_error(&out).contains("unknown user"));
 }
+
+/// Regression (hardening 1.1): a key after 64 KiB of certificates, or a secret line after a
+/// certificate, was "fixed" to 0644.
+#[test]
+fn a_secret_late_in_a_file_is_never_made_readable() {
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "p.test", "--name", "l"]);
+    let crt = fs::read(env.path("l.crt")).unwrap();
+    let key = fs::read(env.path("l.key")).unwrap();
+    let mut bundle = crt.repeat(65_536 / crt.len());
+    bundle.resize(65_536, b'\n');
+    bundle.extend_from_slice(&key);
+    env.write("b.pem", &bundle);
+    let mut with_env = crt.clone();
+    with_env.extend_from_slice(b"INFLUXDB_HTTP_SHARED_SECRET=q2J6lW8x0nYb4cF1Vt9K\n");
+    env.write("c.pem", &with_env);
+    for name in ["b.pem", "c.pem"] {
+        set_mode(&env.path(name), 0o600);
+        let out = env.cmd().args(["perms", "--fix", name]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(mode(&env.path(name)), 0o600, "{name}: {}", stdout(&out));
+        set_mode(&env.path(name), 0o644);
+        env.cmd().args(["perms", "--fix", name]).assert().success();
+        assert_eq!(mode(&env.path(name)), 0o600, "{name}");
+    }
+}
+
+/// Regression (hardening 1.1): DER files were skipped, `.srl` files called secrets, and an
+/// InfluxDB config holding its shared secret skipped.
+#[test]
+fn der_serial_files_and_configs_with_secrets() {
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "p.test", "--name", "l"]);
+    let der = |args: &[&str]| {
+        let out = crate::support::openssl(args, env.dir.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    der(&[
+        "pkey",
+        "-in",
+        "l.key",
+        "-outform",
+        "DER",
+        "-out",
+        "l.key.der",
+    ]);
+    der(&[
+        "x509",
+        "-in",
+        "l.crt",
+        "-outform",
+        "DER",
+        "-out",
+        "l.crt.der",
+    ]);
+    env.write("ca.srl", "3A1F0C9B8E7D6C5B4A39281706F5E4D3C2B1A090\n");
+    env.write(
+        "influxdb.conf",
+        "[http]\n  # shared-secret = \"\"\n  shared-secret = \"q2J6lW8x0nYb4cF1Vt9K\"\n",
+    );
+    for name in ["l.key.der", "l.crt.der", "ca.srl", "influxdb.conf"] {
+        set_mode(&env.path(name), 0o644);
+    }
+    let out = env.cmd().args(["perms", "."]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for line in [
+        "WRONG   ./l.key.der: private key, mode 0644",
+        "ok      ./l.crt.der: certificate, mode 0644",
+        "skipped ./ca.srl: OpenSSL serial number file",
+        "WRONG   ./influxdb.conf: config with a secret, mode 0644",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    env.cmd().args(["perms", "--fix", "."]).assert().success();
+    assert_eq!(mode(&env.path("l.key.der")), 0o600);
+    assert_eq!(mode(&env.path("influxdb.conf")), 0o640);
+    assert_eq!(mode(&env.path("ca.srl")), 0o644);
+}

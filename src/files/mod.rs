@@ -27,12 +27,22 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 
+pub mod interrupt;
+pub mod journal;
+pub mod lock;
+
+pub use journal::Recovered;
+pub use lock::{lock_dirs_of, repair_beside};
+
 /// Mode for certificates: world-readable, as clients and services running as other users read them.
 pub const CERT_MODE: u32 = 0o644;
 /// Mode for private keys and secrets: owner only. InfluxDB refuses keys more permissive than this.
 pub const SECRET_MODE: u32 = 0o600;
 /// Mode for directories certtool creates.
 pub const DIR_MODE: u32 = 0o755;
+
+/// The longest file name Linux file systems accept, in bytes.
+const NAME_MAX: usize = 255;
 
 /// Largest input file certtool reads; protects against `certtool inspect /dev/zero`.
 const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
@@ -285,10 +295,18 @@ fn check_target(path: &Path, force: bool) -> Result<bool> {
 }
 
 /// Write all `files`, or none of them.
+///
+/// The directories are locked (see [`lock`]) and SIGINT/SIGTERM/SIGHUP held off (see
+/// [`interrupt`]) for the whole write; a set of more than one file, or one with backups, is
+/// recorded in an intent record first (see [`journal`]), so even a SIGKILL between two renames
+/// is repaired by the next run.
 pub fn write_all(files: &[PlannedFile], opts: WriteOptions) -> Result<Vec<Written>> {
     check_targets(files.iter().map(|f| f.path.as_path()), opts.force)?;
+    if opts.keep_backups {
+        check_backup_names(files)?;
+    }
     let mut created_dirs = Vec::new();
-    let result = stage_and_commit(files, opts, &mut created_dirs);
+    let result = create_lock_and_commit(files, opts, &mut created_dirs);
     if result.is_err() {
         // Leave no empty directories behind from a failed run; remove_dir refuses non-empty ones.
         for dir in created_dirs.iter().rev() {
@@ -298,28 +316,71 @@ pub fn write_all(files: &[PlannedFile], opts: WriteOptions) -> Result<Vec<Writte
     result
 }
 
-fn stage_and_commit(
+fn create_lock_and_commit(
     files: &[PlannedFile],
     opts: WriteOptions,
     created_dirs: &mut Vec<PathBuf>,
 ) -> Result<Vec<Written>> {
-    let mut staged = Vec::with_capacity(files.len());
-    let mut handles = Vec::with_capacity(files.len());
     for file in files {
-        let dir = parent_dir(&file.path);
-        create_dirs(dir, created_dirs)?;
+        create_dirs(parent_dir(&file.path), created_dirs)?;
+    }
+    // Usually held already (commands lock before they plan); new directories are locked here.
+    lock::lock_dirs_of(files.iter().map(|f| f.path.as_path()))?;
+    let mut signals = interrupt::SignalGuard::block();
+    stage_and_commit(files, opts, &mut signals)
+}
+
+/// `PATH.bak` must fit in a file name too, or the backup could not be kept after the rename.
+fn check_backup_names(files: &[PlannedFile]) -> Result<()> {
+    for file in files {
+        let bak = backup_path(&file.path);
+        if bak.file_name().is_some_and(|n| n.len() > NAME_MAX) {
+            return Err(Error::invalid(
+                format!(
+                    "'{}' has too long a name to keep a .bak copy beside it",
+                    file.path.display()
+                ),
+                "use a shorter file name",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn stage_and_commit(
+    files: &[PlannedFile],
+    opts: WriteOptions,
+    signals: &mut interrupt::SignalGuard,
+) -> Result<Vec<Written>> {
+    let mut staged = Vec::with_capacity(files.len());
+    let mut handles = Vec::with_capacity(files.len() + 1);
+    for file in files {
         let (temp, handle) = stage(file, file.owner.or(opts.owner))?;
         staged.push(temp);
-        handles.push(handle);
+        handles.push((file.path.clone(), handle));
+    }
+    signals.check()?;
+    let record = (files.len() > 1 || opts.keep_backups).then(|| intent(files, &staged, opts));
+    if let Some(record) = &record {
+        handles.extend(record.write()?);
     }
     // Sync only after all are written, so the journal commits can overlap. fdatasync is enough:
     // it flushes the data and the size needed to read it back; the rename and the directory
     // sync below make the name durable.
-    for (file, handle) in files.iter().zip(handles) {
+    let synced = handles.iter().try_for_each(|(path, handle)| {
         handle
             .sync_data()
-            .with_context(|| format!("cannot write '{}'", file.path.display()))?;
+            .with_context(|| format!("cannot write '{}'", path.display()))
+    });
+    if let Err(e) = synced.and_then(|()| Ok(signals.check()?)) {
+        if let Some(record) = &record {
+            record.remove();
+        }
+        return Err(e);
     }
+    // From here on the set is completed, whatever arrives: the intent record lets the next run
+    // finish it if this one is killed.
     let mut committed: Vec<Committed> = Vec::with_capacity(files.len());
     for (file, temp) in files.iter().zip(staged) {
         match commit(temp, &file.path, opts.force) {
@@ -327,6 +388,9 @@ fn stage_and_commit(
             Err(e) => {
                 for c in committed.into_iter().rev() {
                     c.roll_back();
+                }
+                if let Some(record) = &record {
+                    record.remove();
                 }
                 return Err(e);
             }
@@ -349,7 +413,36 @@ fn stage_and_commit(
             backup,
         });
     }
+    if let Some(record) = &record {
+        record.remove();
+    }
+    if let Err(crate::error::Error::Interrupted { signal, .. }) = signals.check() {
+        return Err(Error::Interrupted {
+            signal,
+            completed: true,
+        }
+        .into());
+    }
     Ok(written)
+}
+
+/// The intent record for writing `files` from `staged`, with absolute paths so that a run in
+/// another working directory can repair it.
+fn intent(files: &[PlannedFile], staged: &[TempFile], opts: WriteOptions) -> journal::Journal {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    journal::Journal {
+        pid: std::process::id(),
+        keep_backups: opts.keep_backups,
+        entries: files
+            .iter()
+            .zip(staged)
+            .map(|(f, t)| journal::Entry {
+                target: abs(&f.path),
+                temp: abs(&t.path),
+                link: abs(&t.link_path()),
+            })
+            .collect(),
+    }
 }
 
 /// The directory a path is in (`.` for a bare file name).
@@ -391,6 +484,11 @@ impl TempFile {
     fn disarm(mut self) {
         self.armed = false;
     }
+
+    /// Where the hard link to the file being replaced is made, just before the rename.
+    fn link_path(&self) -> PathBuf {
+        self.path.with_extension("bak")
+    }
 }
 
 impl Drop for TempFile {
@@ -423,10 +521,19 @@ fn stage(file: &PlannedFile, owner: Option<Owner>) -> Result<(TempFile, File)> {
 
 fn create_temp_beside(target: &Path, mode: u32) -> Result<(File, TempFile)> {
     let dir = parent_dir(target);
-    let name = target
+    // The temp name adds about 35 bytes; shorten the target's part so that any target name
+    // that fits NAME_MAX can be written.
+    let mut name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    if name.len() > NAME_MAX - 64 {
+        let mut cut = NAME_MAX - 64;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+    }
     for attempt in 0..16u32 {
         let temp_path = dir.join(format!(
             ".{name}.certtool-{}-{}.tmp",
@@ -528,7 +635,7 @@ fn commit(temp: TempFile, target: &Path, force: bool) -> Result<Committed> {
             backup: None,
         });
     }
-    let backup = temp.path.with_extension("bak");
+    let backup = temp.link_path();
     fs::hard_link(target, &backup).with_context(|| {
         format!(
             "cannot keep a copy of '{}' while replacing it",
