@@ -232,7 +232,7 @@ fn check_claims(payload: &Map<String, Value>, expect: &Expectations) -> Result<(
     let exp = exp as i64;
     if expect.now > exp.saturating_add(expect.leeway) {
         return Err(Invalid::Expired {
-            seconds_ago: expect.now - exp,
+            seconds_ago: expect.now.saturating_sub(exp),
         });
     }
     for claim in ["nbf", "iat"] {

@@ -41,9 +41,14 @@ pub fn run(cli: &cli::Cli) -> u8 {
         Ok(status) => status.code(),
         Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
-            let _ = writeln!(stderr, "certtool: error: {err:#}");
+            // One line, whatever the message quotes (paths, labels, a server's words).
+            let _ = writeln!(
+                stderr,
+                "certtool: error: {}",
+                output::sanitize(&format!("{err:#}"))
+            );
             if let Some(hint) = error::hint_for(&err) {
-                let _ = writeln!(stderr, "  hint: {hint}");
+                let _ = writeln!(stderr, "  hint: {}", output::sanitize(&hint));
             }
             error::exit_code_for(&err)
         }

@@ -29,6 +29,7 @@ impl<'a> Output<'a> {
 
     /// Data for the user or a script (tokens, snippets, inspection results): stdout.
     pub fn data(&mut self, text: &str) -> io::Result<()> {
+        let text = sanitize_lines(text);
         self.out.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
             self.out.write_all(b"\n")?;
@@ -38,13 +39,16 @@ impl<'a> Output<'a> {
 
     /// One JSON object on stdout, pretty-printed and newline-terminated.
     pub fn json_value(&mut self, value: &impl Serialize) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *self.out, value)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        // Stdout is line-buffered: without this, every line of the JSON is one write(2).
+        let mut buffered = io::BufWriter::with_capacity(64 * 1024, &mut *self.out);
+        serde_json::to_writer_pretty(&mut buffered, value)?;
+        buffered.write_all(b"\n")?;
+        buffered.flush()
     }
 
     /// A summary or note for the human running the command: stderr.
     pub fn note(&mut self, text: &str) -> io::Result<()> {
+        let text = sanitize_lines(text);
         self.err.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
             self.err.write_all(b"\n")?;
@@ -54,7 +58,7 @@ impl<'a> Output<'a> {
 
     /// A warning: stderr, prefixed so that it stands out in logs. Shown in JSON mode too.
     pub fn warn(&mut self, text: &str) -> io::Result<()> {
-        writeln!(self.err, "certtool: warning: {text}")?;
+        writeln!(self.err, "certtool: warning: {}", sanitize(text))?;
         self.err.flush()
     }
 }
@@ -65,13 +69,42 @@ impl<'a> Output<'a> {
 pub fn sanitize(text: &str) -> String {
     let mut clean = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}') {
+        if is_dangerous(c) {
             let _ = write!(clean, "\\u{{{:x}}}", u32::from(c));
         } else {
             clean.push(c);
         }
     }
     clean
+}
+
+/// Whether `c` must be escaped before it reaches a terminal: control characters (ESC, BEL, CR,
+/// the C1 range) and the invisible or direction-changing marks that can disguise text.
+fn is_dangerous(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`sanitize`] for text made of lines: line feeds and tabs stay, everything else dangerous
+/// is escaped. Every text on stdout and stderr passes here, so a string from a file, a file
+/// name, a server or a config can never reach the terminal as an escape sequence.
+#[must_use]
+pub fn sanitize_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c != '\n' && c != '\t' && is_dangerous(c))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c != '\n' && c != '\t' && is_dangerous(c) {
+            let _ = write!(clean, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            clean.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(clean)
 }
 
 /// A file mode as `0644`.
@@ -102,6 +135,16 @@ mod tests {
         assert_eq!(sanitize("CN=a\nb\x1b[31m"), "CN=a\\u{a}b\\u{1b}[31m");
         assert_eq!(sanitize("plain ünïcode"), "plain ünïcode");
         assert_eq!(sanitize("rtl\u{202e}x"), "rtl\\u{202e}x");
+    }
+
+    #[test]
+    fn sanitize_lines_keeps_lines_and_tabs_only() {
+        assert_eq!(sanitize_lines("a\tb\nc"), "a\tb\nc");
+        assert_eq!(
+            sanitize_lines("x\x1b]0;title\x07\r\n"),
+            "x\\u{1b}]0;title\\u{7}\\u{d}\n"
+        );
+        assert_eq!(sanitize_lines("\u{9b}2J"), "\\u{9b}2J");
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::cli::CheckArgs;
 use crate::error::{Error, ExitStatus};
 use crate::files;
 use crate::output::Output;
-use crate::pki::parse::{CertInfo, Status, parse_blocks};
+use crate::pki::parse::{Status, Summary, parse_blocks};
+use crate::pki::validity::{days_until, format_time};
 
 /// Where one certificate stands, given the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,11 +27,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn of(cert: &CertInfo, now: OffsetDateTime, window_seconds: i64) -> Verdict {
-        match cert.status {
+    fn of(cert: &Summary, now: OffsetDateTime, window_seconds: i64) -> Verdict {
+        match cert.status(now) {
             Status::Expired => Verdict::Expired,
             Status::NotYetValid => Verdict::NotYetValid,
-            Status::Valid if (cert.not_after_time - now).whole_seconds() <= window_seconds => {
+            Status::Valid if (cert.not_after - now).whole_seconds() <= window_seconds => {
                 Verdict::Expiring
             }
             Status::Valid => Verdict::Ok,
@@ -149,7 +150,13 @@ fn directory_files(dir: &Path) -> Result<Vec<PathBuf>> {
             continue;
         }
         let path = entry.path();
-        if fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        // The entry's type comes with the listing; only a symlink costs a stat to follow.
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_symlink() => fs::metadata(&path).is_ok_and(|m| m.is_file()),
+            Ok(t) => t.is_file(),
+            Err(_) => false,
+        };
+        if is_file {
             found.push(path);
         }
     }
@@ -158,36 +165,49 @@ fn directory_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn check_file(path: &Path, now: OffsetDateTime, window: i64) -> Result<Vec<Checked>> {
-    let bytes = files::read_input(path)?;
+    let bytes = files::read_input_up_to(path, files::MAX_BUNDLE_BYTES)?;
     let context = || format!("cannot check '{}'", path.display());
     let mut found = Vec::new();
     let blocks = parse_blocks(&bytes).with_context(context)?;
     for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
-        let cert = CertInfo::from_der(&block.der, now).with_context(context)?;
+        let cert = Summary::from_der(&block.der).with_context(context)?;
         found.push(Checked {
             path: path.to_path_buf(),
             index: found.len(),
             status: Verdict::of(&cert, now, window),
-            seconds_left: (cert.not_after_time - now).whole_seconds(),
-            not_after_unix: cert.not_after_time.unix_timestamp(),
-            not_before_unix: cert.not_before_time.unix_timestamp(),
+            seconds_left: (cert.not_after - now).whole_seconds(),
+            not_after_unix: cert.not_after.unix_timestamp(),
+            not_before_unix: cert.not_before.unix_timestamp(),
+            not_before: format_time(cert.not_before),
+            not_after: format_time(cert.not_after),
+            days_left: days_until(now, cert.not_after),
             subject: cert.subject,
             issuer: cert.issuer,
             serial: cert.serial,
-            not_before: cert.not_before,
-            not_after: cert.not_after,
-            days_left: cert.days_left,
         });
     }
     Ok(found)
 }
 
+/// The path as shown (sanitised: file names in a directory are anyone's to choose), with the
+/// position when its file holds a chain.
 fn display_path(c: &Checked, chain: bool) -> String {
+    let path = crate::output::sanitize(&c.path.display().to_string());
     if chain {
-        format!("{}[{}]", c.path.display(), c.index + 1)
+        format!("{path}[{}]", c.index + 1)
     } else {
-        c.path.display().to_string()
+        path
     }
+}
+
+/// For each row, whether its file holds more than one certificate. Rows of one file are
+/// adjacent, so one pass over runs of equal paths does it (counting per row was quadratic).
+fn chain_flags(checked: &[Checked]) -> Vec<bool> {
+    let mut flags = Vec::with_capacity(checked.len());
+    for run in checked.chunk_by(|a, b| a.path == b.path) {
+        flags.extend(std::iter::repeat_n(run.len() > 1, run.len()));
+    }
+    flags
 }
 
 /// Columns line up, but one very long subject (CA bundles have them) does not widen every row:
@@ -196,17 +216,18 @@ const MAX_COLUMN: usize = 48;
 
 /// One aligned line per certificate: path, subject, days left, status.
 fn render_lines(checked: &[Checked]) -> String {
-    let in_chain = |c: &Checked| checked.iter().filter(|o| o.path == c.path).count() > 1;
+    let in_chain = chain_flags(checked);
     let rows: Vec<[String; 4]> = checked
         .iter()
-        .map(|c| {
+        .zip(in_chain)
+        .map(|(c, in_chain)| {
             let when = match c.status {
                 Verdict::Expired => format!("expired {} days ago", -c.days_left),
                 Verdict::NotYetValid => format!("valid from {}", c.not_before),
                 _ => format!("{} days left", c.days_left),
             };
             [
-                display_path(c, in_chain(c)),
+                display_path(c, in_chain),
                 c.subject.clone(),
                 when,
                 c.status.label().to_owned(),
@@ -290,6 +311,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn chain_flags_mark_files_with_several_certificates() {
+        let row = |path: &str, index| Checked {
+            path: PathBuf::from(path),
+            index,
+            subject: String::new(),
+            issuer: String::new(),
+            serial: String::new(),
+            not_before: String::new(),
+            not_after: String::new(),
+            days_left: 0,
+            seconds_left: 0,
+            status: Verdict::Ok,
+            not_after_unix: 0,
+            not_before_unix: 0,
+        };
+        let rows = [row("a", 0), row("b", 0), row("b", 1), row("c", 0)];
+        assert_eq!(chain_flags(&rows), [false, true, true, false]);
+    }
+
+    #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
     }
@@ -303,12 +344,11 @@ mod tests {
             key_type: crate::pki::KeyType::EcdsaP256,
         };
         let issued = crate::pki::cert::self_signed(&spec).unwrap();
-        let cert = CertInfo::from_der(&issued.cert_der, now).unwrap();
+        let cert = Summary::from_der(&issued.cert_der).unwrap();
         assert_eq!(Verdict::of(&cert, now, 0), Verdict::Ok);
         assert_eq!(Verdict::of(&cert, now, 9 * 86_400), Verdict::Ok);
         assert_eq!(Verdict::of(&cert, now, 10 * 86_400), Verdict::Expiring);
         let later = now + time::Duration::days(11);
-        let cert = CertInfo::from_der(&issued.cert_der, later).unwrap();
         assert_eq!(Verdict::of(&cert, later, 0), Verdict::Expired);
     }
 }

@@ -31,7 +31,7 @@ fn expiry(args: &JwtMintArgs, now: i64) -> Result<i64> {
             Ok(unix) => unix,
             Err(_) => parse_time("--exp", text)?.unix_timestamp(),
         },
-        None => now + args.ttl,
+        None => now.saturating_add(args.ttl),
     };
     if exp <= now && !args.allow_expired {
         return Err(Error::invalid(

@@ -18,7 +18,7 @@ use crate::output::{Output, mode_string};
 use crate::pki::cert::{self, Issued, Renewal};
 use crate::pki::keys;
 use crate::pki::parse::{self, CertInfo};
-use crate::pki::validity::{CLOCK_SKEW, Validity, format_time};
+use crate::pki::validity::{CLOCK_SKEW, Validity, checked_end, format_time};
 
 /// The most a renewed private key may be open to: owner read/write, group read.
 const KEY_MODE_CEILING: u32 = 0o640;
@@ -114,9 +114,18 @@ fn new_validity(args: &RenewArgs, renewal: &Renewal, now: OffsetDateTime) -> Res
         )
         .into());
     }
+    let not_after = checked_end(not_before, lifetime).ok_or_else(|| {
+        Error::invalid(
+            format!(
+                "a certificate renewed for the old lifetime ({} days) would expire after the year 9999",
+                lifetime.whole_days()
+            ),
+            "give the new lifetime with --days",
+        )
+    })?;
     Ok(Validity {
         not_before,
-        not_after: not_before + lifetime,
+        not_after,
     })
 }
 

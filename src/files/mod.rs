@@ -45,7 +45,9 @@ pub const DIR_MODE: u32 = 0o755;
 const NAME_MAX: usize = 255;
 
 /// Largest input file certtool reads; protects against `certtool inspect /dev/zero`.
-const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest certificate bundle `check` reads: room for 100,000 certificates and more.
+pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// What a file holds, which decides its mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -687,6 +689,19 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot sync directory '{}'", dir.display()))
 }
 
+/// A new temporary directory of mode 0700 (whatever the umask), for files that may hold a
+/// secret, such as the copy of a user's influxd config that `verify --launch` runs with.
+pub fn private_temp_dir(prefix: &str) -> Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .permissions(Permissions::from_mode(0o700))
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    fs::set_permissions(dir.path(), Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot set the mode of '{}'", dir.path().display()))?;
+    Ok(dir)
+}
+
 /// Create a new file with mode 0600 (never following or replacing anything), for a log that may
 /// hold sensitive lines.
 pub fn create_private(path: &Path) -> Result<File> {
@@ -762,7 +777,15 @@ impl ExistingFile {
 /// Read an input file (certificate, key, config) with errors that name it, refusing directories
 /// and anything larger than certtool ever needs.
 pub fn read_input(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    let meta = fs::metadata(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+    read_input_up_to(path, MAX_INPUT_BYTES)
+}
+
+/// [`read_input`] with another size limit.
+pub fn read_input_up_to(path: &Path, limit: u64) -> Result<Zeroizing<Vec<u8>>> {
+    let file = File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
     if meta.is_dir() {
         return Err(Error::invalid(
             format!("'{}' is a directory", path.display()),
@@ -770,16 +793,17 @@ pub fn read_input(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
         )
         .into());
     }
-    let file = File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let mut buf = Zeroizing::new(Vec::new());
-    file.take(MAX_INPUT_BYTES + 1)
+    let mut buf = Zeroizing::new(Vec::with_capacity(
+        usize::try_from(meta.len().min(limit) + 1).unwrap_or(0),
+    ));
+    file.take(limit + 1)
         .read_to_end(&mut buf)
         .with_context(|| format!("cannot read '{}'", path.display()))?;
-    if buf.len() as u64 > MAX_INPUT_BYTES {
+    if buf.len() as u64 > limit {
         bail!(
             "'{}' is larger than {} MiB; it is not a certificate, key or config file",
             path.display(),
-            MAX_INPUT_BYTES / 1024 / 1024
+            limit / 1024 / 1024
         );
     }
     Ok(buf)

@@ -39,7 +39,9 @@ impl Validity {
             parse_time("--not-after", s)?
         } else {
             let days = check_days(days.unwrap_or(default_days))?;
-            not_before + Duration::days(i64::from(days))
+            not_before
+                .checked_add(Duration::days(i64::from(days)))
+                .ok_or_else(after_9999)?
         };
         if not_after <= not_before {
             return Err(Error::invalid(
@@ -52,10 +54,7 @@ impl Validity {
             ));
         }
         if not_after.year() > 9999 {
-            return Err(Error::invalid(
-                "the expiry date is after the year 9999",
-                format!("use at most --days {MAX_DAYS}"),
-            ));
+            return Err(after_9999());
         }
         Ok(Validity {
             not_before,
@@ -68,6 +67,20 @@ impl Validity {
     pub fn days_left(&self, now: OffsetDateTime) -> i64 {
         days_until(now, self.not_after)
     }
+}
+
+/// Certificates cannot express dates after 9999-12-31 (RFC 5280's `GeneralizedTime`).
+fn after_9999() -> Error {
+    Error::invalid(
+        "the expiry date would be after the year 9999",
+        "give an earlier --not-before, fewer --days, or an explicit --not-after",
+    )
+}
+
+/// `start` plus `length`, if that is still a date a certificate can hold (up to 9999-12-31).
+#[must_use]
+pub fn checked_end(start: OffsetDateTime, length: Duration) -> Option<OffsetDateTime> {
+    start.checked_add(length).filter(|t| t.year() <= 9999)
 }
 
 /// Whole days from `now` until `then` (rounded down; negative when in the past).
@@ -174,6 +187,15 @@ mod tests {
         assert!(parse_days("soon").unwrap_err().contains("whole number"));
         assert!(parse_days("99999999999").unwrap_err().contains("at most"));
         assert_eq!(parse_days("365"), Ok(365));
+    }
+
+    #[test]
+    fn dates_near_the_year_9999_are_errors_not_panics() {
+        for not_before in ["9999-12-31", "9999-12-31T23:59:59Z", "9999-06-01"] {
+            let err = Validity::from_flags(NOW, Some(365), Some(not_before), None, 365);
+            assert!(err.is_err(), "{not_before}");
+        }
+        assert!(checked_end(datetime!(9999-12-31 0:00 UTC), Duration::days(2)).is_none());
     }
 
     #[test]

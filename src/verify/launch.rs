@@ -2,8 +2,14 @@
 //! its data in a temporary directory, so the probe can check the real server end to end.
 //!
 //! The server is stopped by PID when [`Running`] is dropped: after the probe, on any error, and
-//! after Ctrl-C (the command checks the interrupt flag while it waits).
+//! after Ctrl-C (the command checks the interrupt flag while it waits). If certtool itself is
+//! killed (even with SIGKILL) the server dies with it: it is started through certtool's own
+//! launcher ([`run_as_launcher`]), which sets `PR_SET_PDEATHSIG` before it execs the server,
+//! in a process group of its own. The temporary directory is 0700 and every file in it 0600 (the
+//! config copy may hold the shared secret); directories left by killed runs are removed by the
+//! next launch.
 
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -107,16 +113,98 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
+/// Write a file of the temporary directory: 0600, as a config copy may hold the shared secret.
 fn write(path: &Path, text: &str) -> Result<()> {
-    files::write_all(
-        &[PlannedFile::new(
-            path.to_path_buf(),
-            FileKind::Config,
-            text.as_bytes(),
-        )],
-        WriteOptions::default(),
-    )?;
+    let mut file = PlannedFile::new(path.to_path_buf(), FileKind::Config, text.as_bytes());
+    file.mode = files::SECRET_MODE;
+    files::write_all(&[file], WriteOptions::default())?;
     Ok(())
+}
+
+/// The temporary directories of `verify --launch` start with this.
+const TEMP_PREFIX: &str = "certtool-verify-";
+/// Inside each, the PID of the certtool that made it, so a later run can tell it is stale.
+const OWNER_FILE: &str = "certtool.pid";
+
+/// Remove temporary directories of launches whose certtool is gone (killed before it could
+/// clean up), so copies of configs do not pile up. Only this user's directories are touched.
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let me = nix::unistd::Uid::effective().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_dir() || std::os::unix::fs::MetadataExt::uid(&meta) != me {
+            continue;
+        }
+        let owner = std::fs::read_to_string(path.join(OWNER_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok());
+        let dead = owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+        if dead {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// The hidden first argument that makes certtool act as the launcher of a server.
+const LAUNCHER_ARG: &str = "__launch-server";
+
+/// When certtool was started as the launcher (`certtool __launch-server PARENT PROGRAM ARGS...`):
+/// ask the kernel to kill this process when its parent dies, check that the parent has not died
+/// already, and exec the server, which keeps the setting. `None` for every other command line.
+#[must_use]
+pub fn run_as_launcher() -> Option<u8> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStringExt;
+    let mut given = std::env::args_os().skip(1);
+    if given.next()? != LAUNCHER_ARG {
+        return None;
+    }
+    let parent = given.next().and_then(|p| p.to_str()?.parse::<i32>().ok());
+    let server_argv: Option<Vec<CString>> =
+        given.map(|a| CString::new(a.into_vec()).ok()).collect();
+    let (Some(parent), Some(argv)) = (parent, server_argv) else {
+        return Some(2);
+    };
+    let Some(program) = argv.first() else {
+        return Some(2);
+    };
+    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err()
+        || nix::unistd::getppid().as_raw() != parent
+    {
+        return Some(1);
+    }
+    let err = nix::unistd::execv(program, &argv).err();
+    // Stderr is the server's log, whose last lines the parent shows.
+    let _ = writeln!(
+        std::io::stderr(),
+        "certtool: cannot run {}: {}",
+        program.to_string_lossy(),
+        err.map_or_else(String::new, |e| e.desc().to_owned())
+    );
+    Some(127)
+}
+
+/// A command that runs `bin` through the launcher, in its own process group.
+fn launcher_command(bin: &Path) -> Result<Command> {
+    use std::os::unix::process::CommandExt;
+    let me = std::env::current_exe().context("cannot find certtool's own binary")?;
+    let mut command = Command::new(me);
+    command
+        .arg(LAUNCHER_ARG)
+        .arg(std::process::id().to_string())
+        .arg(bin)
+        .process_group(0);
+    Ok(command)
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -159,12 +247,14 @@ fn influxd_config(launch: &Launch<'_>, dir: &Path, port: u16) -> Result<String> 
 /// Start the server and wait until it accepts connections.
 pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
     let bin = &launch.bin;
-    let dir = tempfile::Builder::new()
-        .prefix("certtool-verify-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
+    remove_stale_dirs();
+    let dir = files::private_temp_dir(TEMP_PREFIX)?;
+    write(
+        &dir.path().join(OWNER_FILE),
+        &format!("{}\n", std::process::id()),
+    )?;
     let port = free_port()?;
-    let mut command = Command::new(bin);
+    let mut command = launcher_command(bin)?;
     match launch.service {
         Service::Influxdb => {
             let config = dir.path().join("influxdb.conf");

@@ -197,7 +197,12 @@ impl LocalPlan {
         let at = if self.leaf.status == Status::Valid {
             now
         } else {
-            self.leaf.not_before_time + time::Duration::seconds(1)
+            // A moment inside the validity period (the last second if it has just one).
+            self.leaf
+                .not_before_time
+                .checked_add(time::Duration::seconds(1))
+                .filter(|t| *t <= self.leaf.not_after_time)
+                .unwrap_or(self.leaf.not_before_time)
         };
         let anchors: Vec<_> = roots
             .iter()
