@@ -152,10 +152,15 @@ fn edit_in_place(
     let bytes = files::read_input(path)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| anyhow!("'{}' is not UTF-8 text", path.display()))?;
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+    // A byte-order mark is not TOML, but it is the user's byte: keep it.
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(body) => ("\u{feff}", body),
+        None => ("", text),
+    };
+    let mut doc: DocumentMut = body.parse().map_err(|e: toml_edit::TomlError| {
         let (line, column) = e
             .span()
-            .map_or((0, 0), |span| line_and_column(text, span.start));
+            .map_or((0, 0), |span| line_and_column(body, span.start));
         Error::invalid(
             format!(
                 "cannot parse '{}' at line {line}, column {column}: {}",
@@ -166,7 +171,7 @@ fn edit_in_place(
         )
     })?;
     apply(&mut doc)?;
-    let new_text = Zeroizing::new(doc.to_string());
+    let new_text = Zeroizing::new(format!("{bom}{doc}"));
     let mode = files::ExistingFile::open_no_follow(path)?.mode() & 0o7777;
     let changed = new_text.as_str() != text || mode & 0o777 & !ceiling != 0;
     if !changed || edit.dry_run {

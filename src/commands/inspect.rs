@@ -75,19 +75,17 @@ fn read_key(path: &Path, now: OffsetDateTime) -> Result<PrivateKeyInfo> {
 
 fn render_text(path: &Path, contents: &FileContents, key_matches: Option<bool>) -> String {
     let mut text = String::new();
+    let path = crate::output::sanitize(&path.display().to_string());
     let total = contents.certificates.len();
     for (i, cert) in contents.certificates.iter().enumerate() {
-        let _ = writeln!(text, "{}: certificate {} of {total}", path.display(), i + 1);
+        let _ = writeln!(text, "{}: certificate {} of {total}", path, i + 1);
         render_cert(&mut text, cert);
     }
     for key in &contents.private_keys {
         let _ = writeln!(
             text,
             "{}: private key: {} ({} bits, {})",
-            path.display(),
-            key.algorithm,
-            key.bits,
-            key.format
+            path, key.algorithm, key.bits, key.format
         );
     }
     match key_matches {

@@ -72,10 +72,13 @@ pub fn lock_dirs_of<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Result<Vec
 }
 
 /// For reading commands (check, inspect, verify): if a killed write left an intent record
-/// beside `path`, take the lock and repair it. Nothing happens (and nothing is locked) when
-/// there is none, so reading stays free of locks.
+/// beside `path`, take the lock and repair it; remove temp files of dead runs in any case.
+/// Nothing is locked when there is no record, so reading stays free of locks.
 pub fn repair_beside(path: &Path) -> Result<Vec<Recovered>> {
-    if !journal::present_in(parent_dir(path)) {
+    let dir = parent_dir(path);
+    if !journal::present_in(dir) {
+        // Only files of processes that are gone: a live writer's temp files are left alone.
+        journal::remove_stale_temps(dir);
         return Ok(Vec::new());
     }
     lock_dirs_of([path])

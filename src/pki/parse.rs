@@ -95,6 +95,11 @@ fn check_framing(bytes: &[u8], blocks: usize) -> Result<()> {
     let (mut begin, mut end) = (0usize, 0usize);
     for line in bytes.split(|&b| b == b'\n') {
         let line = line.trim_ascii_end();
+        // What is left of a BEGIN or END line cut short ("---", "-----BEG").
+        let cut = |whole: &[u8]| line.len() >= 2 && whole.starts_with(line);
+        if cut(b"-----BEGIN ") || cut(b"-----END ") {
+            bail!("malformed or truncated PEM: the file ends inside a BEGIN or END line");
+        }
         if !line.starts_with(b"-----") {
             continue;
         }

@@ -151,6 +151,11 @@ impl TestEnv {
         path
     }
 
+    /// The text of a file in the temp dir.
+    pub fn read(&self, name: &str) -> String {
+        fs::read_to_string(self.path(name)).expect("read")
+    }
+
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(self.dir.path())
             .expect("list")
@@ -161,8 +166,13 @@ impl TestEnv {
     }
 }
 
+/// The binary under test: this build's, or `CERTTOOL_TEST_BIN` (to show that a regression test
+/// fails on an older build: `CERTTOOL_TEST_BIN=/tmp/old/certtool cargo test --test cli hardening`).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_certtool"))
+    std::env::var_os("CERTTOOL_TEST_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_certtool")),
+        PathBuf::from,
+    )
 }
 
 pub fn mode(path: &Path) -> u32 {

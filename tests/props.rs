@@ -1,0 +1,214 @@
+//! Property tests over every parser certtool exposes: PEM and DER certificates, keys, chains
+//! and bundles; JWTs; TOML configs; durations, days, dates; hosts and IP ranges. Whatever the
+//! input (random bytes, or a valid file mutated), a parser returns a value or an error — never a
+//! panic — and no error quotes a private key's bytes.
+//!
+//! 120,000 cases per run (12 properties, `CASES` each); `PROPTEST_CASES` changes it. The total is
+//! published in docs/reliability.md (its row is checked in tests/cli/reliability.rs).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use certtool::config::influxdb::Kind;
+use certtool::config::{apply_snippet, toml_keys};
+use certtool::duration::parse_seconds;
+use certtool::jwt;
+use certtool::pki::KeyType;
+use certtool::pki::ca::IpRange;
+use certtool::pki::cert::{LeafSpec, self_signed};
+use certtool::pki::names::{Host, parse_hosts, sans_cover};
+use certtool::pki::parse::{describe_file, parse_blocks};
+use certtool::pki::validity::{Validity, parse_days, parse_time};
+use proptest::prelude::*;
+use time::OffsetDateTime;
+
+/// Cases per property; 12 properties make 120,000 per run.
+const CASES: u32 = 10_000;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(CASES);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// A certificate and its key, made once.
+struct Corpus {
+    cert: String,
+    key: String,
+    key_runs: HashSet<String>,
+}
+
+static CORPUS: LazyLock<Corpus> = LazyLock::new(|| {
+    let now = OffsetDateTime::now_utc();
+    let issued = self_signed(&LeafSpec {
+        hosts: vec![Host::parse("p.test").unwrap(), Host::parse("::1").unwrap()],
+        validity: Validity::from_flags(now, Some(30), None, None, 365).unwrap(),
+        key_type: KeyType::EcdsaP256,
+    })
+    .unwrap();
+    let key = issued.key_pem.as_str().to_owned();
+    let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    let chars: Vec<char> = body.chars().collect();
+    let key_runs = chars.windows(16).map(|w| w.iter().collect()).collect();
+    Corpus {
+        cert: issued.cert_pem.clone(),
+        key,
+        key_runs,
+    }
+});
+
+fn quotes_key(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .windows(16)
+        .any(|w| CORPUS.key_runs.contains(&w.iter().collect::<String>()))
+}
+
+/// A valid file (certificate, key, bundle, chain) with edits at random places.
+fn mutated_pem() -> impl Strategy<Value = Vec<u8>> {
+    let base = prop_oneof![
+        Just(CORPUS.cert.clone()),
+        Just(CORPUS.key.clone()),
+        Just(format!("{}{}", CORPUS.cert, CORPUS.key)),
+        Just(format!("{}{}", CORPUS.cert, CORPUS.cert)),
+    ];
+    let edit = (any::<usize>(), any::<u8>(), 0..4u8);
+    (base, prop::collection::vec(edit, 1..6)).prop_map(|(text, edits)| {
+        let mut bytes = text.into_bytes();
+        for (pos, byte, kind) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = pos % bytes.len();
+            match kind {
+                0 => bytes[at] = byte,
+                1 => {
+                    bytes.remove(at);
+                }
+                2 => bytes.insert(at, byte),
+                _ => bytes.truncate(at),
+            }
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn pem_and_der_files_never_panic_or_leak(bytes in mutated_pem()) {
+        let now = OffsetDateTime::now_utc();
+        if let Err(e) = parse_blocks(&bytes) {
+            prop_assert!(!quotes_key(&format!("{e:#}")), "{e:#}");
+        }
+        if let Err(e) = describe_file(&bytes, now) {
+            prop_assert!(!quotes_key(&format!("{e:#}")), "{e:#}");
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = parse_blocks(&bytes);
+        let _ = describe_file(&bytes, OffsetDateTime::now_utc());
+    }
+
+    #[test]
+    fn der_like_bytes_never_panic(mut bytes in prop::collection::vec(any::<u8>(), 2..400)) {
+        bytes[0] = 0x30;
+        let _ = describe_file(&bytes, OffsetDateTime::now_utc());
+        for label in ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"] {
+            let _ = certtool::pki::keys::parse_private_key(label, &bytes);
+        }
+    }
+
+    #[test]
+    fn jwts_never_panic(token in "[A-Za-z0-9_.=-]{0,200}", secret in prop::collection::vec(any::<u8>(), 1..64)) {
+        let _ = jwt::decode(&token);
+        let expect = jwt::Expectations { now: 1_800_000_000, leeway: 30, username: None };
+        let _ = jwt::verify(&token, &secret, &expect);
+    }
+
+    #[test]
+    fn mutated_jwts_never_panic(pos in any::<usize>(), byte in any::<u8>()) {
+        let token = jwt::Signer::new(jwt::Alg::Hs256, b"0123456789abcdef0123456789abcdef")
+            .mint("telegraf", 1_900_000_000, &serde_json::Map::new());
+        let mut bytes = token.into_bytes();
+        let at = pos % bytes.len();
+        bytes[at] = byte;
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = jwt::decode(&text);
+    }
+
+    #[test]
+    fn toml_configs_never_panic(text in "(\\[[a-z.\\[\\]\"]{0,12}\\]\n|[a-z-]{1,12} = (\"[^\"\n]{0,12}\"|[0-9]{1,5}|true|\\[\\]|\\{\\})\n|# [^\n]{0,20}\n){0,12}") {
+        if let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() {
+            let _ = Kind::of(&doc);
+            let _ = toml_keys::set(&mut doc, &["http"], "https-enabled", true.into());
+            let _ = apply_snippet(&mut doc, "[http]\n  https-enabled = true\n");
+        }
+    }
+
+    #[test]
+    fn durations_never_panic(input in "[0-9]{0,25}[smhdx]?|\\PC{0,12}") {
+        if let Ok(seconds) = parse_seconds(&input) {
+            prop_assert!(seconds >= 0);
+        }
+    }
+
+    #[test]
+    fn days_never_panic(input in "-?[0-9]{0,25}|\\PC{0,12}") {
+        if let Ok(days) = parse_days(&input) {
+            prop_assert!(days >= 1);
+            let now = OffsetDateTime::now_utc();
+            let _ = Validity::from_flags(now, Some(days), None, None, 365);
+        }
+    }
+
+    #[test]
+    fn dates_never_panic(y in 0..100_000i32, m in 0..14u8, d in 0..33u8, h in 0..26u8, tail in "(Z|[+-][0-9]{2}:[0-9]{2})?") {
+        let date = format!("{y:04}-{m:02}-{d:02}");
+        let stamp = format!("{date}T{h:02}:00:00{tail}");
+        let now = OffsetDateTime::now_utc();
+        for text in [&date, &stamp] {
+            let _ = parse_time("--not-after", text);
+            let _ = Validity::from_flags(now, None, Some(text), None, 365);
+            let _ = Validity::from_flags(now, Some(36_500), Some(text), None, 365);
+            let _ = Validity::from_flags(now, None, None, Some(text), 365);
+        }
+    }
+
+    #[test]
+    fn hosts_never_panic(input in "\\PC{0,80}|[a-z0-9*.-]{0,300}|\\[?[0-9a-f:.%]{0,50}\\]?") {
+        if let Ok(host) = Host::parse(&input) {
+            let _ = host.file_base();
+            let _ = sans_cover(&[format!("DNS:{host}"), format!("IP:{host}")], &input);
+        }
+        let _ = parse_hosts(&[input.clone(), input]);
+    }
+
+    #[test]
+    fn unicode_and_idn_hosts_never_panic(labels in prop::collection::vec("[a-zé\u{4e00}-\u{4e10}xn-]{0,70}", 1..6)) {
+        let _ = Host::parse(&labels.join("."));
+    }
+
+    #[test]
+    fn ip_ranges_never_panic(input in "[0-9a-f:.]{0,45}(/[0-9]{0,4})?") {
+        if let Ok(range) = IpRange::parse(&input) {
+            let _ = range.contains("127.0.0.1".parse().unwrap());
+            let _ = range.contains("::1".parse().unwrap());
+        }
+    }
+}
