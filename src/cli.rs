@@ -978,10 +978,13 @@ Exit status:
 /// Mirrors influxd 1.x: an HMAC algorithm (HS256/384/512), a valid signature, a numeric non-zero
 /// exp not in the past, nbf/iat not in the future, and a non-empty string username. certtool is
 /// stricter only with --user (the username must match). It cannot tell whether the user exists.
+///
+/// A token is a credential: given as an argument it is visible to every user of the machine
+/// (ps, /proc) for as long as the command runs. Pass - and send the token on stdin instead.
 #[derive(Debug, Args)]
 #[command(after_long_help = JWT_VERIFY_HELP)]
 pub struct JwtVerifyArgs {
-    /// The token, or - to read it from stdin
+    /// The token, or - to read it from stdin (keeps it out of argv, which every user can see)
     #[arg(value_name = "TOKEN|-")]
     pub token: String,
 
@@ -999,8 +1002,8 @@ pub struct JwtVerifyArgs {
 
 const JWT_VERIFY_HELP: &str = "\
 Examples:
-  certtool jwt verify \"$TOKEN\" --secret-file shared.secret --user telegraf
-  echo \"$TOKEN\" | certtool jwt verify - --secret-env SHARED_SECRET
+  printf '%s\\n' \"$TOKEN\" | certtool jwt verify - --secret-file shared.secret --user telegraf
+  certtool jwt mint --user telegraf --secret-env SHARED_SECRET | certtool jwt verify - --secret-env SHARED_SECRET
 
 Exit status:
   0  the token is valid

@@ -31,6 +31,7 @@ pub use error::ExitStatus;
 /// code 2. A closed stdout pipe (`certtool ... | head`) is not an error: exit 0, quietly.
 #[must_use]
 pub fn run(cli: &cli::Cli) -> u8 {
+    protect_process_memory();
     let mut stdout = io::stdout().lock();
     let mut stderr = io::stderr().lock();
     let result = {
@@ -52,6 +53,16 @@ pub fn run(cli: &cli::Cli) -> u8 {
             }
             error::exit_code_for(&err)
         }
+    }
+}
+
+/// Before any key or secret is read: no core dump, and no ptrace attach or /proc/PID/mem read
+/// by other processes of the same user (`PR_SET_DUMPABLE` 0). Best effort: a refusal is harmless.
+fn protect_process_memory() {
+    let _ = nix::sys::prctl::set_dumpable(false);
+    if let Ok((_, hard)) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE)
+    {
+        let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, hard);
     }
 }
 

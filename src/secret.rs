@@ -20,6 +20,10 @@ use crate::output::Output;
 /// The environment variable InfluxDB itself reads the shared secret from.
 pub const INFLUXDB_SECRET_ENV: &str = "INFLUXDB_HTTP_SHARED_SECRET";
 
+/// The most a secret may be: far above any real shared secret or password (a 200 MB stdin was
+/// once accepted and held in memory).
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+
 /// Shorter secrets get a warning: HS256 keys should have at least 256 bits.
 pub const RECOMMENDED_BYTES: usize = 32;
 
@@ -42,7 +46,11 @@ const SOURCES_HINT: &str = "pass --secret-file FILE, --secret-env VAR, --secret-
 pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
     let raw = if let Some(path) = &source.file {
         warn_if_readable_by_others(path, out)?;
-        files::read_input(path)?
+        let bytes = files::read_input(path)?;
+        if bytes.len() > MAX_SECRET_BYTES {
+            return Err(too_long(&format!("'{}'", path.display())).into());
+        }
+        bytes
     } else if let Some(var) = &source.env {
         from_env(var)?.ok_or_else(|| {
             Error::invalid(
@@ -54,8 +62,12 @@ pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
         let mut buf = Zeroizing::new(Vec::new());
         std::io::stdin()
             .lock()
+            .take(MAX_SECRET_BYTES as u64 + 1)
             .read_to_end(&mut buf)
             .context("cannot read the secret from stdin")?;
+        if buf.len() > MAX_SECRET_BYTES {
+            return Err(too_long("stdin").into());
+        }
         buf
     } else if let Some(config) = &source.from_config {
         warn_if_readable_by_others(config, out)?;
@@ -76,7 +88,20 @@ pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
     Ok(secret)
 }
 
+fn too_long(source: &str) -> Error {
+    Error::invalid(
+        format!(
+            "the secret from {source} is longer than {} KiB",
+            MAX_SECRET_BYTES / 1024
+        ),
+        "a shared secret is a short line, e.g. from certtool secret generate",
+    )
+}
+
 fn from_env(var: &str) -> Result<Option<Secret>> {
+    if std::env::var_os(var).is_some_and(|v| v.len() > MAX_SECRET_BYTES) {
+        return Err(too_long(&format!("${var}")).into());
+    }
     match std::env::var_os(var) {
         Some(value) => Ok(Some(Zeroizing::new(
             value

@@ -296,6 +296,8 @@ fn run_exec(command: &str, cert: &Path, key: &Path) -> Exec {
         .arg(command)
         .env("CERTTOOL_CERT", cert)
         .env("CERTTOOL_KEY", key)
+        // The command needs the paths, not influxd's shared secret.
+        .env_remove(crate::secret::INFLUXDB_SECRET_ENV)
         .stdin(Stdio::null())
         .stdout(stderr.unwrap_or_else(|_| Stdio::null()))
         .status();

@@ -141,7 +141,7 @@ impl Owner {
 
 fn lookup_user(name: &str) -> Result<User> {
     let found = if let Ok(id) = name.parse::<u32>() {
-        User::from_uid(Uid::from_raw(id))
+        User::from_uid(Uid::from_raw(check_id(id, "user")?))
     } else {
         User::from_name(name)
     };
@@ -150,9 +150,17 @@ fn lookup_user(name: &str) -> Result<User> {
         .ok_or_else(|| anyhow::anyhow!("unknown user '{name}'"))
 }
 
+/// To chown(2), id 4294967295 means "leave unchanged": as an owner it would silently do nothing.
+fn check_id(id: u32, what: &str) -> Result<u32> {
+    if id == u32::MAX {
+        anyhow::bail!("{what} id {id} is not an id (chown reads it as \"leave unchanged\")");
+    }
+    Ok(id)
+}
+
 fn lookup_group(name: &str) -> Result<Gid> {
     if let Ok(id) = name.parse::<u32>() {
-        return Ok(Gid::from_raw(id));
+        return Ok(Gid::from_raw(check_id(id, "group")?));
     }
     Group::from_name(name)
         .with_context(|| format!("cannot look up group '{name}'"))?
@@ -304,6 +312,15 @@ fn check_target(path: &Path, force: bool) -> Result<bool> {
 /// is repaired by the next run.
 pub fn write_all(files: &[PlannedFile], opts: WriteOptions) -> Result<Vec<Written>> {
     check_targets(files.iter().map(|f| f.path.as_path()), opts.force)?;
+    let private = |f: &&PlannedFile| {
+        matches!(
+            f.kind,
+            FileKind::PrivateKey | FileKind::Bundle | FileKind::Secret
+        )
+    };
+    for file in files.iter().filter(private) {
+        check_private_dir(parent_dir(&file.path))?;
+    }
     if opts.keep_backups {
         check_backup_names(files)?;
     }
@@ -330,6 +347,26 @@ fn create_lock_and_commit(
     lock::lock_dirs_of(files.iter().map(|f| f.path.as_path()))?;
     let mut signals = interrupt::SignalGuard::block();
     stage_and_commit(files, opts, &mut signals)
+}
+
+/// A key or secret in a directory anyone may write to (without the sticky bit of /tmp) can be
+/// swapped for another file by any user right after certtool writes it: refuse.
+fn check_private_dir(dir: &Path) -> Result<()> {
+    let Ok(meta) = fs::metadata(dir) else {
+        return Ok(()); // not created yet: certtool creates it 0755
+    };
+    if meta.mode() & 0o002 != 0 && meta.mode() & 0o1000 == 0 {
+        return Err(Error::invalid(
+            format!(
+                "'{}' is writable by every user (mode {}): anyone could replace the key after it is written",
+                dir.display(),
+                crate::output::mode_string(meta.mode())
+            ),
+            "write it into a directory only its owner can write (chmod o-w), or one with the sticky bit",
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// `PATH.bak` must fit in a file name too, or the backup could not be kept after the rename.

@@ -258,12 +258,12 @@ impl Constraints {
                 !self.excluded_dns.iter().any(hit)
                     && (self.permitted_dns.is_empty() || self.permitted_dns.iter().any(hit))
             }
+            // iPAddress is one name type for both families: once any range is permitted, an
+            // address must lie in one, so ::1 is outside a CA that permits only 127.0.0.0/8
+            // (OpenSSL, Go and webpki all judge it so).
             Host::Ip(ip) => {
                 !self.excluded_ip.iter().any(|r| r.contains(*ip))
-                    && (self
-                        .permitted_ip
-                        .iter()
-                        .all(|r| r.addr.is_ipv4() != ip.is_ipv4())
+                    && (self.permitted_ip.is_empty()
                         || self.permitted_ip.iter().any(|r| r.contains(*ip)))
             }
         }
@@ -375,6 +375,7 @@ impl LoadedCa {
     pub fn issue(&self, spec: &LeafSpec, client: bool) -> Result<Issued> {
         self.check_hosts(&spec.hosts)?;
         let mut params = cert::leaf_params(spec)?;
+        self.choose_subject(&mut params, &spec.hosts);
         if client {
             params
                 .extended_key_usages
@@ -382,6 +383,26 @@ impl LoadedCa {
         }
         let key = keys::generate(spec.key_type)?;
         self.sign(&params, &key)
+    }
+
+    /// The subject CN is the first DNS name. OpenSSL checks a CN that looks like a host name
+    /// against DNS name constraints when the certificate has no DNS name, so under a CA with DNS
+    /// constraints a certificate for IP addresses only gets an empty subject (its
+    /// subjectAltName is then critical), which OpenSSL, Go and rustls all accept.
+    fn choose_subject(&self, params: &mut CertificateParams, hosts: &[Host]) {
+        let dns = hosts.iter().find(|h| matches!(h, Host::Dns(_)));
+        let constrained =
+            !self.constraints.permitted_dns.is_empty() || !self.constraints.excluded_dns.is_empty();
+        params.distinguished_name = DistinguishedName::new();
+        match (dns, hosts.first()) {
+            (Some(name), _) => params
+                .distinguished_name
+                .push(DnType::CommonName, name.to_string()),
+            (None, Some(ip)) if !constrained => params
+                .distinguished_name
+                .push(DnType::CommonName, ip.to_string()),
+            _ => {}
+        }
     }
 
     /// Sign `params` for `key` with this CA, and check the result.
@@ -604,8 +625,8 @@ mod tests {
         assert!(c.permits(&Host::parse("127.0.0.1").unwrap()));
         assert!(!c.permits(&Host::parse("10.0.0.1").unwrap()));
         assert!(
-            c.permits(&Host::parse("::1").unwrap()),
-            "IPv6 is not constrained here"
+            !c.permits(&Host::parse("::1").unwrap()),
+            "iPAddress constraints cover both families"
         );
         assert!(c.permits(&Host::parse("anything.test").unwrap()));
     }

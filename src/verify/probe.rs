@@ -43,6 +43,19 @@ pub struct Target {
 impl Target {
     /// Parse `https://HOST[:PORT][/]`.
     pub fn parse(url: &str) -> Result<Target, Error> {
+        let authority_of = |u: &str| {
+            let rest = u.split_once("://").map_or(u, |(_, r)| r);
+            rest.split(['/', '?', '#']).next().unwrap_or("").to_owned()
+        };
+        // user:password@ in a URL would put the password in argv (and in our messages): refuse
+        // it without ever quoting the URL.
+        if authority_of(url).contains('@') {
+            return Err(Error::invalid(
+                "--url holds a user name or password (user:password@); refusing to use or show it",
+                "pass the user with --user and the secret with --secret-file, --secret-env or \
+                 --secret-stdin; and change that password, since argv is visible to every user",
+            ));
+        }
         let bad = |why: &str| {
             Error::invalid(
                 format!("--url '{}' {why}", sanitize(url)),

@@ -961,3 +961,231 @@ fn filesystem_full_and_read_only(env: &TestEnv) {
     }
     unmount();
 }
+
+/// OpenSSL's verdict on a leaf with these names (made by OpenSSL with the CA in `dir`, subject
+/// `O=t` so that no CN is judged), and on certtool's leaf for the same names, if it makes one.
+fn openssl_accepts(dir: &Path, name: &str, hosts: &[&str]) -> bool {
+    let san: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            if h.parse::<std::net::IpAddr>().is_ok() {
+                format!("IP:{h}")
+            } else {
+                format!("DNS:{h}")
+            }
+        })
+        .collect();
+    let out = openssl(
+        &[
+            "req",
+            "-x509",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.crt"),
+            "-days",
+            "30",
+            "-subj",
+            "/O=t",
+            "-addext",
+            &format!("subjectAltName={}", san.join(",")),
+            "-addext",
+            "basicConstraints=CA:FALSE",
+        ],
+        dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    openssl_verify(dir, &format!("{name}.crt"))
+}
+
+fn openssl_verify(dir: &Path, leaf: &str) -> bool {
+    openssl(&["verify", "-x509_strict", "-CAfile", "ca.crt", leaf], dir)
+        .status
+        .success()
+}
+
+#[test]
+fn defect_11_certtool_signs_exactly_what_the_constraints_allow() {
+    if !require_tool("openssl") {
+        return;
+    }
+    let cases: &[(&[&str], &[&[&str]])] = &[
+        (
+            &[
+                "--permitted-dns",
+                "example.com",
+                "--permitted-ip",
+                "127.0.0.0/8",
+            ],
+            &[
+                &["a.example.com"],
+                &["*.example.com"],
+                &["127.0.0.1"],
+                &["::1"],
+                &["a.example.org"],
+                &["127.0.0.1", "a.example.com"],
+                &["a.example.com", "::1"],
+                &["10.0.0.1"],
+                &["127.0.0.1", "127.9.9.9"],
+            ],
+        ),
+        (
+            &[
+                "--permitted-dns",
+                "example.com",
+                "--permitted-ip",
+                "::1/128",
+            ],
+            &[&["::1"], &["127.0.0.1"], &["::1", "b.example.com"]],
+        ),
+        (
+            &["--permitted-ip", "127.0.0.0/8"],
+            &[&["a.example.org"], &["::1"], &["127.0.0.1"]],
+        ),
+        (
+            &["--permitted-dns", "example.com"],
+            &[
+                &["127.0.0.1"],
+                &["x.example.com"],
+                &["*.example.com", "example.com"],
+            ],
+        ),
+    ];
+    let mut judged = 0;
+    for (ca_flags, host_sets) in cases {
+        let env = TestEnv::new();
+        env.ca(ca_flags);
+        for (i, hosts) in host_sets.iter().enumerate() {
+            let name = format!("leaf{i}");
+            let allowed = openssl_accepts(env.dir.path(), &format!("o{i}"), hosts);
+            let mut args = vec![
+                "ca",
+                "issue",
+                "--ca-cert",
+                "ca.crt",
+                "--ca-key",
+                "ca.key",
+                "--name",
+                &name,
+            ];
+            for h in *hosts {
+                args.extend(["--host", h]);
+            }
+            let out = env.certtool(&args);
+            if allowed {
+                assert!(
+                    out.status.success(),
+                    "{ca_flags:?} {hosts:?}: {}",
+                    stderr(&out)
+                );
+                let leaf = format!("{name}.crt");
+                assert!(
+                    openssl_verify(env.dir.path(), &leaf),
+                    "{ca_flags:?} {hosts:?}: OpenSSL refuses certtool's leaf"
+                );
+                env.ok(&[
+                    "verify",
+                    "--cert",
+                    &leaf,
+                    "--key",
+                    &format!("{name}.key"),
+                    "--ca",
+                    "ca.crt",
+                ]);
+            } else {
+                let err = assert_input_error(&out);
+                assert!(
+                    err.contains("may not sign"),
+                    "{ca_flags:?} {hosts:?}: {err}"
+                );
+            }
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, 18);
+}
+
+#[test]
+fn defect_10_secret_and_key_hygiene() {
+    let env = env_with_pair();
+    // Commands run for the user do not inherit influxd's shared secret; certtool dumps no core.
+    let out = env
+        .cmd()
+        .env(
+            "INFLUXDB_HTTP_SHARED_SECRET",
+            "q2J6lW8x0nYb4cF1Vt9KsZpA3eRmHuDg",
+        )
+        .args([
+            "renew",
+            "p.crt",
+            "--exec",
+            "grep 'core file' /proc/$PPID/limits; env",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("q2J6lW8x0nYb4cF1Vt9K"), "{err}");
+    assert!(err.contains("CERTTOOL_CERT="), "{err}");
+    let core = err
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(core.split_whitespace().nth(4), Some("0"), "{core}");
+    // A password in a URL is refused and never shown.
+    let out = env.certtool(&["verify", "--url", "https://admin:hunter2pass@127.0.0.1:1/"]);
+    let err = assert_input_error(&out);
+    assert!(
+        !err.contains("hunter2pass") && err.contains("--user"),
+        "{err}"
+    );
+    // Secrets are capped at 64 KiB, from stdin, a file or the environment.
+    let big = "a".repeat(70 * 1024);
+    let out = env
+        .cmd()
+        .args(["jwt", "mint", "--user", "u", "--secret-stdin"])
+        .write_stdin(big.clone())
+        .output()
+        .unwrap();
+    assert!(assert_input_error(&out).contains("longer than 64 KiB"));
+    env.write("big.secret", &big);
+    fs::set_permissions(env.path("big.secret"), fs::Permissions::from_mode(0o600)).unwrap();
+    assert_input_error(&env.certtool(&[
+        "jwt",
+        "mint",
+        "--user",
+        "u",
+        "--secret-file",
+        "big.secret",
+    ]));
+    let out = env
+        .cmd()
+        .env("BIG", &big)
+        .args(["jwt", "mint", "--user", "u", "--secret-env", "BIG"])
+        .output()
+        .unwrap();
+    assert_input_error(&out);
+    // chown's "leave unchanged" id is not an owner.
+    for owner in ["root:4294967295", "4294967295"] {
+        assert_input_error(&env.certtool(&["selfsigned", "--host", "o.test", "--owner", owner]));
+    }
+    // No key into a directory anyone can write to, unless it has the sticky bit.
+    let open = env.path("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let err =
+        assert_input_error(&env.certtool(&["selfsigned", "--host", "w.test", "--out-dir", "open"]));
+    assert!(err.contains("writable by every user"), "{err}");
+    assert!(fs::read_dir(&open).unwrap().next().is_none());
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
+    env.selfsigned(&["--host", "w.test", "--out-dir", "open"]);
+}
