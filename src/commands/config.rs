@@ -136,9 +136,6 @@ struct Edited {
 }
 
 /// Edit the TOML file at `path` with `edit`, keeping everything else byte for byte.
-///
-/// `ceiling` limits the mode of the result (a config holding a secret is at most 0640);
-/// `redact` is text to hide from the diff.
 fn edit_in_place(
     path: &Path,
     edit: &EditArgs,
@@ -146,6 +143,42 @@ fn edit_in_place(
     redact: Option<&str>,
     apply: impl FnOnce(&mut DocumentMut) -> Result<()>,
 ) -> Result<Edited> {
+    let (edited, planned) = plan_edit(path, edit, ceiling, redact, apply)?;
+    write_edit(edited, &planned.into_iter().collect::<Vec<_>>())
+}
+
+/// Write a planned edit together with the files that must change with it (the env file of
+/// `config influxdb --auth`), as one set: all or nothing, even if certtool is killed.
+fn write_edit(mut edited: Edited, planned: &[PlannedFile]) -> Result<Edited> {
+    if planned.is_empty() {
+        return Ok(edited);
+    }
+    let written = files::write_all(
+        planned,
+        WriteOptions {
+            force: true,
+            ..WriteOptions::default()
+        },
+    )?;
+    if let Some(w) = written.iter().find(|w| w.path == edited.file) {
+        edited.backup.clone_from(&w.backup);
+        edited.mode = Some(mode_string(w.mode));
+    }
+    Ok(edited)
+}
+
+/// Work out the edit of the TOML file at `path`: what `--dry-run` shows, and the file to write
+/// (none when nothing changes or with `--dry-run`).
+///
+/// `ceiling` limits the mode of the result (a config holding a secret is at most 0640);
+/// `redact` is text to hide from the diff.
+fn plan_edit(
+    path: &Path,
+    edit: &EditArgs,
+    ceiling: u32,
+    redact: Option<&str>,
+    apply: impl FnOnce(&mut DocumentMut) -> Result<()>,
+) -> Result<(Edited, Option<PlannedFile>)> {
     // Held until the process exits: nobody else edits the file between reading and replacing.
     files::lock_dirs_of([path])?;
     files::check_targets([path], true)?;
@@ -178,32 +211,26 @@ fn edit_in_place(
         let diff = edit
             .dry_run
             .then(|| unified_diff(path, text, &new_text, redact));
-        return Ok(Edited {
+        let edited = Edited {
             file: path.to_path_buf(),
             changed,
             backup: None,
             mode: None,
             diff,
-        });
+        };
+        return Ok((edited, None));
     }
     let mut file = PlannedFile::new(path.to_path_buf(), FileKind::Config, new_text.as_bytes());
     file.inherit_mode_and_owner(ceiling)?;
-    let written = files::write_all(
-        &[file],
-        WriteOptions {
-            force: true,
-            keep_backups: true,
-            ..WriteOptions::default()
-        },
-    )?;
-    let written = written.into_iter().next();
-    Ok(Edited {
+    file.keep_backup = true;
+    let edited = Edited {
         file: path.to_path_buf(),
         changed: true,
-        backup: written.as_ref().and_then(|w| w.backup.clone()),
-        mode: written.map(|w| mode_string(w.mode)),
+        backup: None,
+        mode: None,
         diff: None,
-    })
+    };
+    Ok((edited, Some(file)))
 }
 
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
@@ -316,49 +343,28 @@ fn influxdb1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
         return Ok(());
     };
     let ceiling = if args.secret_in_config { 0o640 } else { 0o777 };
-    let edited = edit_in_place(
+    let (edited, planned) = plan_edit(
         config,
         &args.edit,
         ceiling,
         in_config.map(String::as_str),
         |doc| {
-            match Kind::of(doc) {
-                Kind::V1 => {}
-                Kind::V2 => {
-                    return Err(Error::invalid(
-                        format!(
-                            "'{}' is an InfluxDB 2.x config (it has {})",
-                            config.display(),
-                            Kind::evidence(doc)
-                        ),
-                        "use certtool config influxdb2 for InfluxDB 2.x",
-                    )
-                    .into());
-                }
-                Kind::Unknown => {
-                    return Err(Error::invalid(
-                    format!(
-                        "'{}' does not look like an InfluxDB 1.x config: it has none of the \
-                         [meta], [data], [http] or [coordinator] sections",
-                        config.display()
-                    ),
-                    "check the path (e.g. /etc/influxdb/influxdb.conf), or print the snippet without --in-place",
-                )
-                .into());
-                }
-            }
+            require_v1(config, doc)?;
             apply_snippet(doc, &snippet).map(|_| ())
         },
     )?;
-    let env = match (&secret, args.secret_in_config) {
-        (Some(secret), false) => Some(write_env_file(
-            &env_path,
-            secret,
-            args.force,
-            args.edit.dry_run,
-        )?),
-        _ => None,
+    let (env, env_file) = match (&secret, args.secret_in_config) {
+        (Some(secret), false) => {
+            let (env, file) = plan_env_file(&env_path, secret, args.force, args.edit.dry_run)?;
+            (Some(env), file)
+        }
+        _ => (None, None),
     };
+    // The config and its env file change together, or not at all.
+    let edited = write_edit(
+        edited,
+        &planned.into_iter().chain(env_file).collect::<Vec<_>>(),
+    )?;
     if args.secret_in_config && !args.edit.dry_run {
         out.warn(&format!(
             "'{}' now holds the shared secret: keep it at mode 0640 or stricter (an environment \
@@ -371,6 +377,31 @@ fn influxdb1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
         note_env_wiring(out, env)?;
     }
     Ok(())
+}
+
+/// Refuse to edit anything but an InfluxDB 1.x config.
+fn require_v1(config: &Path, doc: &DocumentMut) -> Result<()> {
+    match Kind::of(doc) {
+        Kind::V1 => Ok(()),
+        Kind::V2 => Err(Error::invalid(
+            format!(
+                "'{}' is an InfluxDB 2.x config (it has {})",
+                config.display(),
+                Kind::evidence(doc)
+            ),
+            "use certtool config influxdb2 for InfluxDB 2.x",
+        )
+        .into()),
+        Kind::Unknown => Err(Error::invalid(
+            format!(
+                "'{}' does not look like an InfluxDB 1.x config: it has none of the \
+                 [meta], [data], [http] or [coordinator] sections",
+                config.display()
+            ),
+            "check the path (e.g. /etc/influxdb/influxdb.conf), or print the snippet without --in-place",
+        )
+        .into()),
+    }
 }
 
 /// The shared secret as text, for a config or environment file.
@@ -412,9 +443,29 @@ impl EnvFile {
     }
 }
 
-/// `INFLUXDB_HTTP_SHARED_SECRET=...` in a 0600 file: unchanged if it already says that,
-/// replaced only with --force if it holds another secret.
+/// Write the env file of [`plan_env_file`] on its own (print mode, without `--in-place`).
 fn write_env_file(path: &Path, secret: &str, force: bool, dry_run: bool) -> Result<EnvFile> {
+    let (env, planned) = plan_env_file(path, secret, force, dry_run)?;
+    if let Some(file) = planned {
+        files::write_all(
+            &[file],
+            WriteOptions {
+                force,
+                ..WriteOptions::default()
+            },
+        )?;
+    }
+    Ok(env)
+}
+
+/// `INFLUXDB_HTTP_SHARED_SECRET=...` in a 0600 file: unchanged if it already says that,
+/// replaced only with --force if it holds another secret. Returns the file to write, if any.
+fn plan_env_file(
+    path: &Path,
+    secret: &str,
+    force: bool,
+    dry_run: bool,
+) -> Result<(EnvFile, Option<PlannedFile>)> {
     let contents = Zeroizing::new(format!("{SECRET_ENV_VAR}={}\n", env_value(secret)));
     let exists = match std::fs::symlink_metadata(path) {
         Ok(_) => {
@@ -426,10 +477,11 @@ fn write_env_file(path: &Path, secret: &str, force: bool, dry_run: bool) -> Resu
     if exists {
         let current = files::read_input(path)?;
         if current.as_slice() == contents.as_bytes() {
-            return Ok(EnvFile {
+            let env = EnvFile {
                 path: path.to_path_buf(),
                 status: EnvStatus::Unchanged,
-            });
+            };
+            return Ok((env, None));
         }
         if !force {
             return Err(Error::invalid(
@@ -443,26 +495,18 @@ fn write_env_file(path: &Path, secret: &str, force: bool, dry_run: bool) -> Resu
         }
     }
     if dry_run {
-        return Ok(EnvFile {
+        let env = EnvFile {
             path: path.to_path_buf(),
             status: EnvStatus::WouldWrite,
-        });
+        };
+        return Ok((env, None));
     }
-    files::write_all(
-        &[PlannedFile::new(
-            path.to_path_buf(),
-            FileKind::Secret,
-            contents.as_bytes(),
-        )],
-        WriteOptions {
-            force,
-            ..WriteOptions::default()
-        },
-    )?;
-    Ok(EnvFile {
+    let planned = PlannedFile::new(path.to_path_buf(), FileKind::Secret, contents.as_bytes());
+    let env = EnvFile {
         path: path.to_path_buf(),
         status: EnvStatus::Written,
-    })
+    };
+    Ok((env, Some(planned)))
 }
 
 /// A value for systemd's EnvironmentFile= and for shells: bare when it is plain, otherwise in

@@ -61,7 +61,12 @@ pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
 
 fn read_and_describe(path: &Path, now: OffsetDateTime) -> Result<FileContents> {
     let bytes = files::read_input(path)?;
-    describe_file(&bytes, now).with_context(|| format!("cannot inspect '{}'", path.display()))
+    let context = || format!("cannot inspect '{}'", path.display());
+    let contents = describe_file(&bytes, now).with_context(context)?;
+    for cert in &contents.certificates {
+        cert.check_public_key().with_context(context)?;
+    }
+    Ok(contents)
 }
 
 fn read_key(path: &Path, now: OffsetDateTime) -> Result<PrivateKeyInfo> {

@@ -28,7 +28,7 @@ use super::{SECRET_MODE, backup_path, parent_dir, sync_dir};
 
 /// The record's file name in each directory written to.
 pub const NAME: &str = ".certtool-intent";
-const MAGIC: &[u8] = b"certtool-intent 1";
+const MAGIC: &[u8] = b"certtool-intent 2";
 
 /// One file of the set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,13 +38,14 @@ pub struct Entry {
     pub temp: PathBuf,
     /// A hard link to the old `target`, made just before the rename (if there was one).
     pub link: PathBuf,
+    /// Whether the old file is kept as `TARGET.bak` afterwards.
+    pub keep_backup: bool,
 }
 
 /// The record of one write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Journal {
     pub pid: u32,
-    pub keep_backups: bool,
     pub entries: Vec<Entry>,
 }
 
@@ -102,13 +103,13 @@ impl Journal {
         out.push(0);
         out.extend_from_slice(self.pid.to_string().as_bytes());
         out.push(0);
-        out.push(if self.keep_backups { b'1' } else { b'0' });
-        out.push(0);
         for e in &self.entries {
             for path in [&e.target, &e.temp, &e.link] {
                 out.extend_from_slice(path.as_os_str().as_bytes());
                 out.push(0);
             }
+            out.push(if e.keep_backup { b'1' } else { b'0' });
+            out.push(0);
         }
         out
     }
@@ -119,31 +120,30 @@ impl Journal {
             return None;
         }
         let pid = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
-        let keep_backups = match fields.next()? {
-            b"1" => true,
-            b"0" => false,
-            _ => return None,
-        };
         let rest: Vec<&[u8]> = fields.collect();
         // The record ends with a NUL, so the last field is empty.
-        let (last, paths) = rest.split_last()?;
-        if !last.is_empty() || paths.len() % 3 != 0 || paths.is_empty() {
+        let (last, fields) = rest.split_last()?;
+        if !last.is_empty() || fields.len() % 4 != 0 || fields.is_empty() {
             return None;
         }
         let path = |b: &[u8]| PathBuf::from(OsStr::from_bytes(b));
-        let entries = paths
-            .chunks(3)
-            .map(|c| Entry {
-                target: path(c[0]),
-                temp: path(c[1]),
-                link: path(c[2]),
+        let entries = fields
+            .chunks(4)
+            .map(|c| {
+                let keep_backup = match c[3] {
+                    b"1" => true,
+                    b"0" => false,
+                    _ => return None,
+                };
+                Some(Entry {
+                    target: path(c[0]),
+                    temp: path(c[1]),
+                    link: path(c[2]),
+                    keep_backup,
+                })
             })
-            .collect();
-        Some(Journal {
-            pid,
-            keep_backups,
-            entries,
-        })
+            .collect::<Option<Vec<Entry>>>()?;
+        Some(Journal { pid, entries })
     }
 
     /// Write the record into every directory of the set; the caller syncs the returned files
@@ -186,7 +186,7 @@ impl Journal {
         let renamed = self.entries.iter().any(|e| !exists(&e.temp));
         if renamed {
             for e in self.entries.iter().filter(|e| exists(&e.temp)) {
-                if exists(&e.target) && !exists(&e.link) && self.keep_backups {
+                if exists(&e.target) && !exists(&e.link) && e.keep_backup {
                     fs::hard_link(&e.target, &e.link).with_context(|| {
                         format!("cannot keep a copy of '{}'", e.target.display())
                     })?;
@@ -195,7 +195,7 @@ impl Journal {
                     .with_context(|| format!("cannot complete '{}'", e.target.display()))?;
             }
             for e in self.entries.iter().filter(|e| exists(&e.link)) {
-                if self.keep_backups {
+                if e.keep_backup {
                     fs::rename(&e.link, backup_path(&e.target))
                         .with_context(|| format!("cannot keep '{}'", e.target.display()))?;
                 } else {
@@ -297,11 +297,11 @@ mod tests {
     fn records_round_trip_and_damaged_ones_are_refused() {
         let j = Journal {
             pid: 42,
-            keep_backups: true,
             entries: vec![Entry {
                 target: PathBuf::from("/a/b.key"),
                 temp: PathBuf::from("/a/.b.key.certtool-42-aa.tmp"),
                 link: PathBuf::from("/a/.b.key.certtool-42-aa.bak"),
+                keep_backup: true,
             }],
         };
         let bytes = j.encode();

@@ -195,6 +195,8 @@ pub struct PlannedFile {
     pub mode: u32,
     /// Owner of this file, instead of [`WriteOptions::owner`].
     pub owner: Option<Owner>,
+    /// Keep the file it replaces as `PATH.bak`, as [`WriteOptions::keep_backups`] does for all.
+    pub keep_backup: bool,
 }
 
 impl PlannedFile {
@@ -207,6 +209,7 @@ impl PlannedFile {
             contents: Zeroizing::new(contents.to_vec()),
             mode: kind.mode(),
             owner: None,
+            keep_backup: false,
         }
     }
 
@@ -321,9 +324,7 @@ pub fn write_all(files: &[PlannedFile], opts: WriteOptions) -> Result<Vec<Writte
     for file in files.iter().filter(private) {
         check_private_dir(parent_dir(&file.path))?;
     }
-    if opts.keep_backups {
-        check_backup_names(files)?;
-    }
+    check_backup_names(files.iter().filter(|f| f.keep_backup || opts.keep_backups))?;
     let mut created_dirs = Vec::new();
     let result = create_lock_and_commit(files, opts, &mut created_dirs);
     if result.is_err() {
@@ -370,7 +371,7 @@ fn check_private_dir(dir: &Path) -> Result<()> {
 }
 
 /// `PATH.bak` must fit in a file name too, or the backup could not be kept after the rename.
-fn check_backup_names(files: &[PlannedFile]) -> Result<()> {
+fn check_backup_names<'f>(files: impl Iterator<Item = &'f PlannedFile>) -> Result<()> {
     for file in files {
         let bak = backup_path(&file.path);
         if bak.file_name().is_some_and(|n| n.len() > NAME_MAX) {
@@ -400,7 +401,8 @@ fn stage_and_commit(
         handles.push((file.path.clone(), handle));
     }
     signals.check()?;
-    let record = (files.len() > 1 || opts.keep_backups).then(|| intent(files, &staged, opts));
+    let any_backup = opts.keep_backups || files.iter().any(|f| f.keep_backup);
+    let record = (files.len() > 1 || any_backup).then(|| intent(files, &staged, opts));
     if let Some(record) = &record {
         handles.extend(record.write()?);
     }
@@ -438,7 +440,7 @@ fn stage_and_commit(
     let mut synced_dirs: Vec<&Path> = Vec::with_capacity(files.len());
     let mut written = Vec::with_capacity(files.len());
     for (file, c) in files.iter().zip(committed) {
-        let (replaced, backup) = c.finish(opts.keep_backups)?;
+        let (replaced, backup) = c.finish(opts.keep_backups || file.keep_backup)?;
         let dir = parent_dir(&file.path);
         if !synced_dirs.contains(&dir) {
             sync_dir(dir)?;
@@ -471,7 +473,6 @@ fn intent(files: &[PlannedFile], staged: &[TempFile], opts: WriteOptions) -> jou
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     journal::Journal {
         pid: std::process::id(),
-        keep_backups: opts.keep_backups,
         entries: files
             .iter()
             .zip(staged)
@@ -479,6 +480,7 @@ fn intent(files: &[PlannedFile], staged: &[TempFile], opts: WriteOptions) -> jou
                 target: abs(&f.path),
                 temp: abs(&t.path),
                 link: abs(&t.link_path()),
+                keep_backup: opts.keep_backups || f.keep_backup,
             })
             .collect(),
     }

@@ -257,6 +257,27 @@ impl CertInfo {
         })
     }
 
+    /// Refuse a certificate whose EC public key is not a point on its curve (a damaged file that
+    /// OpenSSL refuses too). ring checks the point when it is used in an ECDH agreement with a
+    /// throw-away key, the one validation it exposes; other key types are checked when used.
+    pub fn check_public_key(&self) -> Result<()> {
+        let curve = match self.key_algorithm.as_str() {
+            "ECDSA P-256" => &ring::agreement::ECDH_P256,
+            "ECDSA P-384" => &ring::agreement::ECDH_P384,
+            _ => return Ok(()),
+        };
+        let rng = ring::rand::SystemRandom::new();
+        let ours = ring::agreement::EphemeralPrivateKey::generate(curve, &rng)
+            .map_err(|_| anyhow!("the system random number generator failed"))?;
+        let theirs = ring::agreement::UnparsedPublicKey::new(curve, &self.public_key);
+        ring::agreement::agree_ephemeral(ours, &theirs, |_| ()).map_err(|_| {
+            anyhow!(
+                "the certificate's public key is not a valid {} point: the file is damaged",
+                self.key_algorithm
+            )
+        })
+    }
+
     /// Whether `key` is the private half of this certificate's public key.
     #[must_use]
     pub fn matches_key(&self, key: &PrivateKeyInfo) -> bool {

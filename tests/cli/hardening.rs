@@ -131,6 +131,50 @@ fn env_with_pair() -> TestEnv {
     env
 }
 
+/// After a renew: the pair matches, and so does the .bak pair, which exists whole or not at all.
+fn pair_and_backups(env: &TestEnv, what: &str) {
+    assert_pair(env, "p.crt", "p.key", what);
+    let baks = (
+        env.path("p.crt.bak").exists(),
+        env.path("p.key.bak").exists(),
+    );
+    assert_eq!(baks.0, baks.1, "{what}: one .bak without the other");
+    if baks.0 {
+        assert!(
+            pair_matches(env.dir.path(), "p.crt.bak", "p.key.bak"),
+            "{what}"
+        );
+    }
+}
+
+/// After `config influxdb --auth --in-place`: the config (and its .bak) parse with Python's
+/// tomllib, the mode is kept, and the env file exists exactly when the config was edited.
+fn config_and_env_file(env: &TestEnv, what: &str) {
+    for file in ["influxdb.conf", "influxdb.conf.bak"] {
+        if env.path(file).exists() {
+            let out = Command::new("python3")
+                .args([
+                    "-c",
+                    "import sys,tomllib; tomllib.loads(open(sys.argv[1],encoding='utf-8-sig').read())",
+                ])
+                .arg(env.path(file))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{what}: {file}: {}", stderr(&out));
+        }
+    }
+    assert_eq!(mode(&env.path("influxdb.conf")), 0o644, "{what}");
+    let edited = env.read("influxdb.conf").contains("auth-enabled = true");
+    assert_eq!(
+        edited,
+        env.path("influxdb.env").exists(),
+        "{what}: config and env file torn"
+    );
+    if edited {
+        assert_eq!(mode(&env.path("influxdb.env")), 0o600, "{what}");
+    }
+}
+
 #[test]
 fn defect_4_sigkill_at_any_write_leaves_a_matching_pair() {
     if !require_tool("strace") || !require_tool("openssl") {
@@ -171,20 +215,7 @@ fn defect_4_sigkill_at_any_write_leaves_a_matching_pair() {
         &env_with_pair,
         &["renew", "p.crt"],
         &["check", "p.crt"],
-        &|env, what| {
-            pair(env, what);
-            let baks = (
-                env.path("p.crt.bak").exists(),
-                env.path("p.key.bak").exists(),
-            );
-            assert_eq!(baks.0, baks.1, "{what}: one .bak without the other");
-            if baks.0 {
-                assert!(
-                    pair_matches(env.dir.path(), "p.crt.bak", "p.key.bak"),
-                    "{what}"
-                );
-            }
-        },
+        &pair_and_backups,
     );
     let conf_env = || {
         let env = env_with_pair();
@@ -192,8 +223,11 @@ fn defect_4_sigkill_at_any_write_leaves_a_matching_pair() {
             "influxdb.conf",
             "\u{feff}[http]\n  # https-enabled = false\n",
         );
+        env.write("s.secret", "q2J6lW8x0nYb4cF1Vt9KsZpA3eRmHuDg\n");
+        fs::set_permissions(env.path("s.secret"), fs::Permissions::from_mode(0o600)).unwrap();
         env
     };
+    // The config and its env file: one set.
     let config_args = [
         "config",
         "influxdb",
@@ -203,22 +237,13 @@ fn defect_4_sigkill_at_any_write_leaves_a_matching_pair() {
         "p.key",
         "--in-place",
         "influxdb.conf",
+        "--auth",
+        "--secret-file",
+        "s.secret",
     ];
     let mut dry_run = config_args.to_vec();
     dry_run.push("--dry-run");
-    let config = kill_everywhere(&conf_env, &config_args, &dry_run, &|env, what| {
-        for file in ["influxdb.conf", "influxdb.conf.bak"] {
-            if env.path(file).exists() {
-                let out = Command::new("python3")
-                    .args(["-c", "import sys,tomllib; tomllib.loads(open(sys.argv[1],encoding='utf-8-sig').read())"])
-                    .arg(env.path(file))
-                    .output()
-                    .unwrap();
-                assert!(out.status.success(), "{what}: {file}: {}", stderr(&out));
-            }
-        }
-        assert_eq!(mode(&env.path("influxdb.conf")), 0o644, "{what}");
-    });
+    let config = kill_everywhere(&conf_env, &config_args, &dry_run, &config_and_env_file);
     let total = selfsigned + issue + renew + config;
     eprintln!(
         "kill points: selfsigned --force {selfsigned}, ca issue --force {issue}, renew {renew}, \
@@ -1188,4 +1213,71 @@ fn defect_10_secret_and_key_hygiene() {
     assert!(fs::read_dir(&open).unwrap().next().is_none());
     fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
     env.selfsigned(&["--host", "w.test", "--out-dir", "open"]);
+}
+
+#[test]
+fn defect_9_ec_public_keys_off_the_curve_are_refused_like_openssl_does() {
+    if !require_tool("openssl") {
+        return;
+    }
+    let env = TestEnv::new();
+    let mut judged = 0;
+    for key_type in ["ecdsa-p256", "ecdsa-p384"] {
+        env.selfsigned(&[
+            "--host",
+            "bf.test",
+            "--name",
+            "bf",
+            "--key-type",
+            key_type,
+            "--force",
+        ]);
+        let out = openssl(
+            &["x509", "-in", "bf.crt", "-outform", "DER", "-out", "bf.der"],
+            env.dir.path(),
+        );
+        assert!(out.status.success());
+        let der = fs::read(env.path("bf.der")).unwrap();
+        // The uncompressed point: BIT STRING, no unused bits, 0x04, then X and Y.
+        let point_len = if key_type == "ecdsa-p256" { 64 } else { 96 };
+        let start = der
+            .windows(3)
+            .position(|w| w[0] == 0x03 && usize::from(w[1]) == point_len + 2 && w[2] == 0)
+            .unwrap()
+            + 4;
+        for pos in (start..start + point_len).step_by(3) {
+            let mut flipped = der.clone();
+            flipped[pos] ^= 1 << (pos % 8);
+            env.write("m.der", &flipped);
+            let pubkey = openssl(
+                &[
+                    "x509", "-inform", "DER", "-in", "m.der", "-noout", "-pubkey",
+                ],
+                env.dir.path(),
+            );
+            let openssl_refuses = !pubkey.status.success()
+                || !Command::new("openssl")
+                    .args(["pkey", "-pubin", "-noout"])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .and_then(|mut c| {
+                        use std::io::Write as _;
+                        c.stdin.take().unwrap().write_all(&pubkey.stdout)?;
+                        c.wait()
+                    })
+                    .unwrap()
+                    .success();
+            let out = env.certtool(&["inspect", "m.der"]);
+            assert_eq!(
+                out.status.code() == Some(2),
+                openssl_refuses,
+                "{key_type} byte {pos}: {}",
+                stderr(&out)
+            );
+            judged += 1;
+        }
+    }
+    assert!(judged > 40);
 }
