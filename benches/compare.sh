@@ -101,6 +101,36 @@ a=$(median_ms check 10 "bash -c '$bin check --within 30d $work/many >/dev/null; 
 b=$(median_ms checkend 3 "bash -c \"$loop\"")
 row "check 1,000 certificates vs openssl x509 -checkend loop" "$a" "$b" "bash loop"
 
+# --- check at scale: 1,000 and 100,000 certificates, one bundle and one directory ------------
+# Target: 100,000 in at most 2 s, and the time per certificate at 100,000 within 1.3x of that at
+# 1,000, for text, --json and --prometheus. SCALE=0 skips this section (it writes ~130 MB).
+if [ "${SCALE:-1}" != 0 ]; then
+    "$bin" selfsigned --host scale.test --name scale --out-dir "$work" >/dev/null 2>&1
+    python3 - "$work" <<'PY'
+import os, sys
+work = sys.argv[1]
+cert = open(f"{work}/scale.crt").read()
+for n in (1000, 100000):
+    open(f"{work}/bundle{n}.pem", "w").write(cert * n)
+    os.makedirs(f"{work}/dir{n}")
+    for i in range(n):
+        open(f"{work}/dir{n}/c{i:06}.crt", "w").write(cert)
+PY
+    for shape in bundle dir; do
+        for fmt in text json prometheus; do
+            case $fmt in
+                text) flags="check" ;; json) flags="--json check" ;; prometheus) flags="check --prometheus" ;;
+            esac
+            small=$work/${shape}1000; big=$work/${shape}100000
+            [ "$shape" = bundle ] && { small=$small.pem; big=$big.pem; }
+            a=$(median_ms "s-$shape-$fmt" 10 "bash -c '$bin $flags $small >/dev/null'")
+            b=$(median_ms "b-$shape-$fmt" 3 "bash -c '$bin $flags $big >/dev/null'")
+            python3 -c 'import sys; a,b=float(sys.argv[2]),float(sys.argv[3]); print("| check %s: 100,000 certificates in %.0f ms (1,000 in %.1f ms) | per certificate %.1f us at 100,000, %.1f us at 1,000 | %.2fx |" % (sys.argv[1],b,a,b/100,a,(b/100000)/(a/1000)))' "$shape, $fmt" "$a" "$b"
+        done
+    done
+    rm -rf "$work"/bundle* "$work"/dir*
+fi
+
 # --- JWT: one token, whole process ------------------------------------------------------------
 jwt=$PWD/target/bench-tools/bin/jwt
 if [ ! -x "$jwt" ]; then

@@ -5,7 +5,10 @@
 //! - `cli`: the command line (clap), source of help, man pages and completions;
 //! - `commands`: one module per subcommand;
 //! - `pki`: keys, names, validity, certificates, parsing (pure, no I/O);
-//! - `files`: the one secure, atomic file writer;
+//! - `files`: the one secure, atomic file writer, with `files::journal` (the intent record that
+//!   lets the next run complete or undo a write that was killed), `files::lock` (directory
+//!   locks, so two runs never interleave a pair) and `files::interrupt` (SIGINT/SIGTERM/SIGHUP
+//!   while writing);
 //! - `output`: stdout/stderr/JSON;
 //! - `error`: exit statuses and errors with hints.
 

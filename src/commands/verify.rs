@@ -233,6 +233,7 @@ fn launched(
         config: args.config.as_deref(),
         template_dir: args.template_dir.as_deref(),
         start_timeout: seconds(args.start_timeout),
+        secret_env: args.secret.secret_env.as_deref(),
     };
     let running = match launch::start(&launch, &INTERRUPTED) {
         Ok(running) => running,

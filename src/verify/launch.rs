@@ -54,6 +54,8 @@ pub struct Launch<'a> {
     pub config: Option<&'a Path>,
     pub template_dir: Option<&'a Path>,
     pub start_timeout: Duration,
+    /// The variable `--secret-env` named, which the server must not inherit.
+    pub secret_env: Option<&'a str>,
 }
 
 /// A launched server; stopped by PID and its temporary directory removed when dropped.
@@ -244,6 +246,23 @@ fn influxd_config(launch: &Launch<'_>, dir: &Path, port: u16) -> Result<String> 
     Ok(doc.to_string())
 }
 
+/// The variable influxd 1.x reads its shared secret from.
+const SECRET_ENV_VAR: &str = crate::secret::INFLUXDB_SECRET_ENV;
+
+/// Whether an influxd config sets a non-empty `[http] shared-secret`.
+fn has_shared_secret(config: &str) -> bool {
+    config
+        .parse::<DocumentMut>()
+        .ok()
+        .and_then(|doc| {
+            doc.get("http")?
+                .get("shared-secret")?
+                .as_str()
+                .map(|s| !s.is_empty())
+        })
+        .unwrap_or(false)
+}
+
 /// Start the server and wait until it accepts connections.
 pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
     let bin = &launch.bin;
@@ -255,13 +274,23 @@ pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
     )?;
     let port = free_port()?;
     let mut command = launcher_command(bin)?;
+    if let Some(var) = launch.secret_env {
+        command.env_remove(var);
+    }
     match launch.service {
         Service::Influxdb => {
             let config = dir.path().join("influxdb.conf");
-            write(&config, &influxd_config(launch, dir.path(), port)?)?;
+            let text = influxd_config(launch, dir.path(), port)?;
+            // influxd takes the shared secret from its config or from the environment: when the
+            // config holds it, it does not get a second copy.
+            if has_shared_secret(&text) {
+                command.env_remove(SECRET_ENV_VAR);
+            }
+            write(&config, &text)?;
             command.arg("-config").arg(&config);
         }
         Service::Prometheus => {
+            command.env_remove(SECRET_ENV_VAR);
             let web = dir.path().join("web-config.yml");
             let template = Template::PrometheusWebConfig.load(launch.template_dir)?;
             write(
