@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support::{
-    TestEnv, assert_input_error, curl_ok, gnutls_ok, mode, openssl, openssl_server,
+    TestEnv, assert_input_error, curl_ok, gnutls_ok, mode, openssl, openssl_leaf, openssl_server,
     openssl_server_with, python_ok, require_tool, run, start_influxd, stderr, stdout,
 };
 
@@ -138,40 +138,6 @@ fn openssl_verifies_single_wildcard_ip_and_multi_host_leaves() {
     }
 }
 
-/// A leaf signed by `ca.key` for `host`, made by OpenSSL itself (certtool refuses to make one
-/// outside the CA's name constraints).
-fn openssl_leaf(dir: &Path, name: &str, san: &str) {
-    let out = openssl(
-        &[
-            "req",
-            "-x509",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "30",
-            "-subj",
-            &format!("/CN={name}"),
-            "-addext",
-            &format!("subjectAltName={san}"),
-            "-addext",
-            "basicConstraints=CA:FALSE",
-        ],
-        dir,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-}
-
 #[test]
 fn name_constraints_make_verifiers_reject_other_domains() {
     if !require_tool("openssl") {
@@ -211,15 +177,15 @@ fn name_constraints_make_verifiers_reject_other_domains() {
     )
     .unwrap();
     // A leaked CA key used by another tool: OpenSSL refuses the result.
-    openssl_leaf(dir, "evil", "DNS:evil.test");
+    openssl_leaf(dir, "evil", "/CN=evil", "DNS:evil.test");
     let err = verify(dir, "evil.crt", &[]).unwrap_err();
     assert!(err.contains("permitted subtree violation"), "{err}");
-    openssl_leaf(dir, "ip", "IP:10.0.0.1");
+    openssl_leaf(dir, "ip", "/CN=ip", "IP:10.0.0.1");
     let err = verify(dir, "ip.crt", &[]).unwrap_err();
     assert!(err.contains("excluded subtree violation"), "{err}");
     // Control: OpenSSL's own leaf inside the constraint verifies, so the refusals above are
     // about the names.
-    openssl_leaf(dir, "good", "DNS:db.example.test");
+    openssl_leaf(dir, "good", "/CN=good", "DNS:db.example.test");
     verify(dir, "good.crt", &[]).unwrap();
 }
 

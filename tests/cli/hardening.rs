@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use crate::reliability::record;
 use crate::support::{
-    TestEnv, assert_input_error, bin, mode, openssl, require_tool, stderr, stdout,
+    ISSUE, TestEnv, assert_input_error, bin, mode, openssl, openssl_leaf, require_tool, stderr,
+    stdout,
 };
 
 /// The public key of a certificate or of a private key, as OpenSSL reads it.
@@ -193,21 +194,10 @@ fn defect_4_sigkill_at_any_write_leaves_a_matching_pair() {
         env.issue(&["--host", "p.test", "--name", "p", "--force"]);
         env
     };
+    let issue_args = [&ISSUE[..], &["--host", "p.test", "--name", "p", "--force"]].concat();
     let issue = kill_everywhere(
         &ca_env,
-        &[
-            "ca",
-            "issue",
-            "--ca-cert",
-            "ca.crt",
-            "--ca-key",
-            "ca.key",
-            "--host",
-            "p.test",
-            "--name",
-            "p",
-            "--force",
-        ],
+        &issue_args,
         &["inspect", "p.crt", "--key", "p.key"],
         &pair,
     );
@@ -321,6 +311,27 @@ fn defect_4_random_sigterms_leave_no_temp_files() {
     record("SIGTERM at random moments of selfsigned --force", rounds);
 }
 
+/// Start `args` three times at once and insist that every run succeeds.
+fn three_at_once(env: &TestEnv, args: &[&str], round: usize) {
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            env.cmd_std()
+                .args(args)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} round {round}: {}",
+            stderr(&out)
+        );
+    }
+}
+
 #[test]
 fn defect_5_concurrent_writers_never_mix_pairs() {
     if !require_tool("openssl") {
@@ -329,42 +340,18 @@ fn defect_5_concurrent_writers_never_mix_pairs() {
     let env = env_with_pair();
     let rounds = 100;
     for round in 0..rounds {
-        let children: Vec<_> = (0..3)
-            .map(|_| {
-                env.cmd_std()
-                    .args(["selfsigned", "--host", "c.test", "--name", "c", "--force"])
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "round {round}: {}", stderr(&out));
-        }
+        three_at_once(
+            &env,
+            &["selfsigned", "--host", "c.test", "--name", "c", "--force"],
+            round,
+        );
         assert!(
             pair_matches(env.dir.path(), "c.crt", "c.key"),
             "round {round}"
         );
     }
     for round in 0..20 {
-        let children: Vec<_> = (0..3)
-            .map(|_| {
-                env.cmd_std()
-                    .args(["renew", "p.crt"])
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "renew round {round}: {}",
-                stderr(&out)
-            );
-        }
+        three_at_once(&env, &["renew", "p.crt"], round);
         assert!(
             pair_matches(env.dir.path(), "p.crt", "p.key"),
             "renew round {round}"
@@ -1000,35 +987,7 @@ fn openssl_accepts(dir: &Path, name: &str, hosts: &[&str]) -> bool {
             }
         })
         .collect();
-    let out = openssl(
-        &[
-            "req",
-            "-x509",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "30",
-            "-subj",
-            "/O=t",
-            "-addext",
-            &format!("subjectAltName={}", san.join(",")),
-            "-addext",
-            "basicConstraints=CA:FALSE",
-        ],
-        dir,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    openssl_leaf(dir, name, "/O=t", &san.join(","));
     openssl_verify(dir, &format!("{name}.crt"))
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 /// `certtool ca issue` with the CA that [`TestEnv::ca`] makes.
-const ISSUE: [&str; 6] = ["ca", "issue", "--ca-cert", "ca.crt", "--ca-key", "ca.key"];
+pub const ISSUE: [&str; 6] = ["ca", "issue", "--ca-cert", "ca.crt", "--ca-key", "ca.key"];
 /// `certtool config prometheus` writing `web-config.yml` for `localhost.crt`/`localhost.key`.
 pub const WEB_CONFIG: [&str; 8] = [
     "config",
@@ -331,6 +331,41 @@ pub fn run(cmd: &mut Command) -> Output {
 /// `openssl ARGS` in `dir`.
 pub fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
     run(Command::new("openssl").args(args).current_dir(dir))
+}
+
+/// A leaf for `san` (`DNS:a,IP:b`) with `subject`, made and signed by OpenSSL with the CA
+/// `ca.crt`/`ca.key` in `dir`: what another tool holding the CA key could sign.
+pub fn openssl_leaf(dir: &Path, name: &str, subject: &str, san: &str) {
+    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
+    let out = openssl(
+        &[
+            "req",
+            "-x509",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+            "-days",
+            "30",
+            "-subj",
+            subject,
+            "-addext",
+            &format!("subjectAltName={san}"),
+            "-addext",
+            "basicConstraints=CA:FALSE",
+        ],
+        dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// curl over https to `host`:`port` (resolved to 127.0.0.1), trusting `cafile`.
