@@ -111,8 +111,15 @@ pub fn repair_before_reading(out: &mut Output, path: &std::path::Path) -> Result
     } else {
         path.to_path_buf()
     };
-    for repaired in files::repair_beside(&probe)? {
-        out.warn(&repaired.to_string())?;
+    // A reading command goes on when the repair is refused (an intent record it does not
+    // trust): it says so, and what it reads is what is on disk.
+    match files::repair_beside(&probe) {
+        Ok(repaired) => {
+            for r in repaired {
+                out.warn(&r.to_string())?;
+            }
+        }
+        Err(e) => out.warn(&format!("{e:#}"))?,
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -239,23 +239,76 @@ pub fn present_in(dir: &Path) -> bool {
 /// The record in `dir`, if there is one. An unreadable or truncated record is removed: it was
 /// being written when its run died, and no rename happens before it is complete, so there is
 /// nothing to repair (its temp files are removed as stale).
+///
+/// A repair renames and removes files, so a record is trusted only if certtool could have
+/// written it: a regular file (never followed through a symlink) owned by this user and
+/// writable by nobody else, naming only certtool's own temp files beside their targets, and
+/// listing the directory it lies in. Anything else is refused, untouched, with one line.
 pub fn read(dir: &Path) -> Result<Option<Journal>> {
     let path = dir.join(NAME);
-    let mut file = match File::open(&path) {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
+        .open(&path);
+    let mut file = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read '{}'", path.display())),
+        Err(_) => return Err(untrusted(&path)),
     };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
+    let me = nix::unistd::Uid::effective().as_raw();
+    if !meta.is_file() || meta.uid() != me || meta.mode() & 0o022 != 0 {
+        return Err(untrusted(&path));
+    }
     let mut bytes = Vec::new();
     Read::by_ref(&mut file)
         .take(1 << 20)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read '{}'", path.display()))?;
-    let journal = Journal::decode(&bytes);
-    if journal.is_none() {
+    let Some(journal) = Journal::decode(&bytes) else {
         let _ = fs::remove_file(&path);
+        return Ok(None);
+    };
+    let here = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let lists_here = journal.dirs().iter().any(|d| same_dir(d, &here));
+    if !lists_here || !journal.entries.iter().all(|e| e.is_certtools(journal.pid)) {
+        return Err(untrusted(&path));
     }
-    Ok(journal)
+    Ok(Some(journal))
+}
+
+fn untrusted(path: &Path) -> anyhow::Error {
+    crate::error::Error::invalid(
+        format!(
+            "'{}' is not an intent record certtool wrote (a link, another owner, writable by \
+             others, or naming files that are not certtool's); nothing was repaired",
+            path.display()
+        ),
+        "look at it, and remove it if nobody expects it there",
+    )
+    .into()
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || fs::canonicalize(a).ok() == fs::canonicalize(b).ok()
+}
+
+impl Entry {
+    /// Whether the temp file and the link are certtool's names for `pid`, beside the target.
+    fn is_certtools(&self, pid: u32) -> bool {
+        let dir = self.target.parent();
+        let named = |path: &Path, ext: &str| {
+            path.parent() == dir
+                && path.extension().and_then(OsStr::to_str) == Some(ext)
+                && path
+                    .file_name()
+                    .and_then(OsStr::to_str)
+                    .is_some_and(|n| n.starts_with('.') && n.contains(&format!(".certtool-{pid}-")))
+        };
+        self.target.is_absolute() && named(&self.temp, "tmp") && named(&self.link, "bak")
+    }
 }
 
 /// Whether certtool's temp file `name` (`.NAME.certtool-PID-RANDOM.tmp` or `.bak`) belongs to
@@ -308,6 +361,39 @@ mod tests {
         assert_eq!(Journal::decode(&bytes), Some(j));
         for cut in 0..bytes.len() {
             assert_eq!(Journal::decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn only_certtools_own_temp_names_are_trusted() {
+        let entry = |target: &str, temp: &str, link: &str| Entry {
+            target: PathBuf::from(target),
+            temp: PathBuf::from(temp),
+            link: PathBuf::from(link),
+            keep_backup: false,
+        };
+        let good = entry(
+            "/a/b.key",
+            "/a/.b.key.certtool-7-aa.tmp",
+            "/a/.b.key.certtool-7-aa.bak",
+        );
+        assert!(good.is_certtools(7));
+        assert!(!good.is_certtools(8), "another run's names");
+        for bad in [
+            entry(
+                "/etc/shadow",
+                "/tmp/.x.certtool-7-aa.tmp",
+                "/etc/.x.certtool-7-aa.bak",
+            ),
+            entry("/a/b.key", "/a/evil", "/a/.b.key.certtool-7-aa.bak"),
+            entry("/a/b.key", "/a/.b.key.certtool-7-aa.tmp", "/a/precious"),
+            entry(
+                "b.key",
+                ".b.key.certtool-7-aa.tmp",
+                ".b.key.certtool-7-aa.bak",
+            ),
+        ] {
+            assert!(!bad.is_certtools(7), "{bad:?}");
         }
     }
 

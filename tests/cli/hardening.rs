@@ -1240,3 +1240,44 @@ fn defect_9_ec_public_keys_off_the_curve_are_refused_like_openssl_does() {
     }
     assert!(judged > 40);
 }
+
+#[test]
+fn forged_intent_records_are_refused_not_obeyed() {
+    let env = env_with_pair();
+    let victim = env.write("victim", "precious\n");
+    let planted = env.write("planted", "attacker's bytes\n");
+    // A symlink at the record's name, and a record that names files certtool never writes.
+    symlink(&victim, env.path(".certtool-intent")).unwrap();
+    let write = ["selfsigned", "--host", "p.test", "--name", "p", "--force"];
+    let err = assert_input_error(&env.certtool(&write));
+    assert!(err.contains("not an intent record certtool wrote"), "{err}");
+    fs::remove_file(env.path(".certtool-intent")).unwrap();
+    let mut record = b"certtool-intent 2\0".to_vec();
+    record.extend_from_slice(format!("{}\0", 999_999_999).as_bytes());
+    for path in [
+        victim.as_path(),
+        planted.as_path(),
+        env.path("x.bak").as_path(),
+    ] {
+        record.extend_from_slice(path.as_os_str().as_encoded_bytes());
+        record.push(0);
+    }
+    record.extend_from_slice(b"1\0");
+    env.write(".certtool-intent", &record);
+    fs::set_permissions(
+        env.path(".certtool-intent"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert_input_error(&env.certtool(&write));
+    // A reading command says so and goes on.
+    let out = env.certtool(&["check", "p.crt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not an intent record"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.read("victim"), "precious\n");
+    assert_eq!(env.read("planted"), "attacker's bytes\n");
+}

@@ -109,7 +109,8 @@ fn render() -> String {
          are errors, not panics; file names and PEM labels cannot drive the terminal; truncated \
          chains, encrypted keys and byte-order marks are handled; names up to NAME_MAX are \
          written; symlinks and hard links at every written path, umask 000 and 077, full and \
-         read-only file systems (a tmpfs the test mounts).\n",
+         read-only file systems (a tmpfs the test mounts); forged intent records (a symlink, \
+         or one naming files certtool never writes) are refused, not obeyed.\n",
     );
     text
 }
