@@ -211,7 +211,10 @@ fn launcher_command(bin: &Path) -> Result<Command> {
 
 fn read_text(path: &Path) -> Result<String> {
     let bytes = files::read_input(path)?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| anyhow!("'{}' is not UTF-8 text", path.display()))
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| anyhow!("'{}' is not UTF-8 text", path.display()))?;
+    // A byte-order mark is not TOML (nor YAML that every parser takes): the copy goes without.
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text).to_owned())
 }
 
 /// An influxd config: the user's (or an empty one) moved to `dir` and loopback ports, with
