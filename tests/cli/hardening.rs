@@ -477,6 +477,19 @@ fn mutations(key: &str, cert: &str) -> Vec<(String, Vec<u8>)> {
     cases
 }
 
+/// An error's shape: warnings, then one `certtool: error:` line, then at most a hint.
+fn assert_error_shape(err: &str, what: &str) {
+    let lines: Vec<&str> = err
+        .lines()
+        .skip_while(|l| l.starts_with("certtool: warning: "))
+        .collect();
+    assert!(
+        matches!(lines.as_slice(), [e] | [e, _] if e.starts_with("certtool: error: "))
+            && lines.get(1).is_none_or(|h| h.starts_with("  hint: ")),
+        "{what}: {err}"
+    );
+}
+
 /// Every run of 16 characters of the key's base64 (lines joined, as a reader would see them).
 fn key_runs(key: &str) -> HashSet<String> {
     let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -542,12 +555,18 @@ fn defect_3_no_key_material_in_any_message() {
                 for json in [false, true] {
                     let mut all = if json { vec!["--json"] } else { vec![] };
                     all.extend(args);
+                    let before = env.names();
                     let out = env.certtool(&all);
                     let text = format!("{}{}", stdout(&out), stderr(&out));
                     assert!(!text.contains("panicked"), "{case}: {all:?}: {text}");
-                    assert!(out.status.code().is_some(), "{case}: {all:?}: killed");
+                    let code = out.status.code();
+                    assert!(matches!(code, Some(0..=2)), "{case}: {all:?}: {code:?}");
                     if let Some(run) = leaks(&secret_runs, &text) {
                         panic!("{key_type} {case}: {all:?} printed key material {run:?}:\n{text}");
+                    }
+                    if code == Some(2) {
+                        assert_error_shape(&stderr(&out), &format!("{case}: {all:?}"));
+                        assert_eq!(env.names(), before, "{case}: {all:?} wrote after an error");
                     }
                     runs += 1;
                 }

@@ -235,10 +235,16 @@ pub fn free_port() -> u16 {
 }
 
 /// Wait until something accepts connections on 127.0.0.1:`port`; false after ~10 s.
+///
+/// Other tests bind loopback ports all the time (every `certtool verify` does), so the port can
+/// be taken between [`free_port`] and the server's bind: the server then exits at once while
+/// the connection reaches the other listener. So a server counts as up only if it is still
+/// running a moment after its port answered.
 pub fn wait_for_port(port: u16, child: &mut Child) -> bool {
     for _ in 0..200 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
+            sleep(Duration::from_millis(150));
+            return matches!(child.try_wait(), Ok(None));
         }
         if let Ok(Some(_)) = child.try_wait() {
             return false;
