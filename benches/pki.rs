@@ -5,7 +5,9 @@
 
 use std::hint::black_box;
 
-use certtool::pki::ca::{CaSpec, Constraints, LoadedCa};
+use certtool::files::{FileKind, PlannedFile, WriteOptions};
+use certtool::inputs::load_ca;
+use certtool::pki::ca::{CaSpec, Constraints};
 use certtool::pki::cert::{LeafSpec, self_signed};
 use certtool::pki::{Host, KeyType, Validity};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -38,8 +40,8 @@ fn selfsigned(c: &mut Criterion) {
     group.finish();
 }
 
-/// `ca issue` without the files: a leaf of each key type from an ECDSA P-256 CA loaded from
-/// its PEM (as the command does), signed and checked against the CA.
+/// `ca issue` without writing: a leaf of each key type from an ECDSA P-256 CA loaded from its
+/// files by the input loader (as the command does), signed and checked against the CA.
 fn ca_issue(c: &mut Criterion) {
     let now = OffsetDateTime::now_utc();
     let ca = certtool::pki::ca::init(&CaSpec {
@@ -50,18 +52,20 @@ fn ca_issue(c: &mut Criterion) {
         constraints: Constraints::default(),
     })
     .expect("CA");
-    let loaded =
-        LoadedCa::load(ca.cert_pem.as_bytes(), ca.key_pem.as_bytes(), now).expect("loaded CA");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = (dir.path().join("ca.crt"), dir.path().join("ca.key"));
+    certtool::files::write_all(
+        &[
+            PlannedFile::new(cert.clone(), FileKind::Certificate, ca.cert_pem.as_bytes()),
+            PlannedFile::new(key.clone(), FileKind::PrivateKey, ca.key_pem.as_bytes()),
+        ],
+        WriteOptions::default(),
+    )
+    .expect("CA files");
+    let loaded = load_ca(&cert, &key, now).expect("loaded CA");
     let mut group = c.benchmark_group("ca_issue");
     group.bench_function("load_ca", |b| {
-        b.iter(|| {
-            LoadedCa::load(
-                black_box(ca.cert_pem.as_bytes()),
-                black_box(ca.key_pem.as_bytes()),
-                now,
-            )
-            .expect("loaded CA")
-        });
+        b.iter(|| load_ca(black_box(&cert), black_box(&key), now).expect("loaded CA"));
     });
     for key_type in KeyType::ALL {
         if key_type.is_rsa() {

@@ -9,6 +9,8 @@
 //!   lets the next run complete or undo a write that was killed), `files::lock` (directory
 //!   locks, so two runs never interleave a pair) and `files::interrupt` (SIGINT/SIGTERM/SIGHUP
 //!   while writing);
+//! - `inputs`: the one input loader (certificates, chains, keys, pairs, CAs, bundles), with one
+//!   wording for "holds no certificate / private key" and one size limit;
 //! - `output`: stdout/stderr/JSON;
 //! - `error`: exit statuses and errors with hints.
 
@@ -18,6 +20,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod files;
+pub mod inputs;
 pub mod jwt;
 pub mod output;
 pub mod pki;

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -11,9 +11,10 @@ use super::{OutputPaths, describe_written, resolve_owner, url_host, warn_about_c
 use crate::cli::{CaCommand, CaInitArgs, CaIssueArgs, OutputArgs};
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
+use crate::inputs;
 use crate::output::{Output, colon_hex};
 use crate::pki::KeyType;
-use crate::pki::ca::{CaSpec, Constraints, LoadedCa};
+use crate::pki::ca::{CaSpec, Constraints};
 use crate::pki::cert::{Issued, LeafSpec};
 use crate::pki::names::{Host, parse_hosts};
 use crate::pki::validity::format_time;
@@ -161,14 +162,6 @@ fn describe_constraints(c: &Constraints) -> String {
     parts.join("; ")
 }
 
-/// Read and check the CA named by `--ca-cert` and `--ca-key`.
-pub(crate) fn load_ca(cert: &Path, key: &Path, now: OffsetDateTime) -> Result<LoadedCa> {
-    let cert_bytes = files::read_input(cert)?;
-    let key_bytes = files::read_input(key)?;
-    LoadedCa::load(&cert_bytes, &key_bytes, now)
-        .with_context(|| format!("cannot use the CA '{}'", cert.display()))
-}
-
 fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
     let hosts = parse_hosts(&args.hosts.hosts)?;
@@ -177,7 +170,7 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let write = write_options(&args.output)?;
     super::lock_targets(out, [paths.key.as_path(), paths.cert.as_path()])?;
     files::check_targets([paths.key.as_path(), paths.cert.as_path()], write.force)?;
-    let ca = load_ca(&args.ca_cert, &args.ca_key, now)?;
+    let ca = inputs::load_ca(&args.ca_cert, &args.ca_key, now)?;
     ca.check_hosts(&hosts)?;
     let (validity, clamped) = ca.clamp(validity);
     let spec = LeafSpec {

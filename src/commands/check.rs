@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 
 use crate::cli::CheckArgs;
 use crate::error::{Error, ExitStatus};
-use crate::files;
+use crate::inputs;
 use crate::output::Output;
-use crate::pki::parse::{Status, Summary, parse_blocks};
+use crate::pki::parse::{Status, Summary};
 use crate::pki::validity::{days_until, format_time};
 
 /// Where one certificate stands, given the window.
@@ -165,12 +165,8 @@ fn directory_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn check_file(path: &Path, now: OffsetDateTime, window: i64) -> Result<Vec<Checked>> {
-    let bytes = files::read_input_up_to(path, files::MAX_BUNDLE_BYTES)?;
-    let context = || format!("cannot check '{}'", path.display());
     let mut found = Vec::new();
-    let blocks = parse_blocks(&bytes).with_context(context)?;
-    for block in blocks.iter().filter(|b| b.label == "CERTIFICATE") {
-        let cert = Summary::from_der(&block.der).with_context(context)?;
+    for cert in inputs::load_summaries(path)? {
         found.push(Checked {
             path: path.to_path_buf(),
             index: found.len(),

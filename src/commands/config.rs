@@ -3,15 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use serde::Serialize;
 use time::OffsetDateTime;
 use toml_edit::DocumentMut;
 use zeroize::Zeroizing;
 
+use super::{absolute, service_pair};
 use crate::cli::{
     ConfigCommand, ConfigInfluxdb2Args, ConfigInfluxdbArgs, ConfigPrometheusArgs,
-    ConfigPrometheusScrapeArgs, ConfigTelegrafArgs, EditArgs, ServerPairArgs,
+    ConfigPrometheusScrapeArgs, ConfigTelegrafArgs, EditArgs,
 };
 use crate::config::apply_snippet;
 use crate::config::influxdb::{self, Kind};
@@ -20,9 +21,10 @@ use crate::config::telegraf;
 use crate::config::template::Template;
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::inputs;
 use crate::output::{Output, mode_string};
 use crate::pki::names::sans_cover;
-use crate::pki::parse::{CertInfo, Status, describe_file};
+use crate::pki::parse::CertInfo;
 use crate::secret::read_secret;
 
 /// The name of the environment variable influxd 1.x reads its shared secret from.
@@ -40,86 +42,12 @@ pub fn run(cmd: &ConfigCommand, out: &mut Output) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// A checked certificate/key pair, with absolute paths for the config.
-pub(crate) struct Pair {
-    pub cert: String,
-    pub key: String,
-    pub info: CertInfo,
-}
-
-/// The path as the config should name it: absolute, as UTF-8 (configs are text).
-fn absolute(path: &Path) -> Result<String> {
-    let abs = std::path::absolute(path)
-        .with_context(|| format!("cannot make '{}' absolute", path.display()))?;
-    abs.to_str().map(str::to_owned).ok_or_else(|| {
-        Error::invalid(
-            format!("'{}' is not valid UTF-8", abs.display()),
-            "config files are text; rename the file",
-        )
-        .into()
-    })
-}
-
-/// The first certificate in `path`, and every certificate's details.
-pub(crate) fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
-    let bytes = files::read_input(path)?;
-    let contents = describe_file(&bytes, OffsetDateTime::now_utc())
-        .with_context(|| format!("cannot read the {what} '{}'", path.display()))?;
-    if contents.certificates.is_empty() {
-        return Err(Error::invalid(
-            format!("'{}' holds no certificate", path.display()),
-            format!("give the {what} file (PEM)"),
-        )
-        .into());
-    }
-    Ok(contents.certificates)
-}
-
-/// Check what promtool and influxd do not: both files exist, the key belongs to the
-/// certificate, and the certificate is in its validity period (a warning otherwise).
-pub(crate) fn check_pair(pair: &ServerPairArgs, out: &mut Output) -> Result<Pair> {
-    super::repair_before_reading(out, &pair.cert)?;
-    super::repair_before_reading(out, &pair.key)?;
-    let info = read_certificates(&pair.cert, "certificate")?.remove(0);
-    let key_bytes = files::read_input(&pair.key)?;
-    let key = describe_file(&key_bytes, OffsetDateTime::now_utc())
-        .with_context(|| format!("cannot read the key '{}'", pair.key.display()))?
-        .private_keys
+/// The certificates of `path` (given as `what`), described.
+fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
+    Ok(inputs::load_certs(path, what, OffsetDateTime::now_utc())?
         .into_iter()
-        .next()
-        .ok_or_else(|| {
-            Error::invalid(
-                format!("'{}' holds no private key", pair.key.display()),
-                "give the certificate's private key with --key",
-            )
-        })?;
-    if !info.matches_key(&key) {
-        return Err(Error::invalid(
-            format!(
-                "the key '{}' does not belong to the certificate '{}'",
-                pair.key.display(),
-                pair.cert.display()
-            ),
-            "a server with this pair would fail every handshake; give the key made with the certificate",
-        )
-        .into());
-    }
-    match info.status {
-        Status::Expired => out.warn(&format!(
-            "the certificate expired on {}; clients will refuse it",
-            info.not_after
-        ))?,
-        Status::NotYetValid => out.warn(&format!(
-            "the certificate is not valid until {}",
-            info.not_before
-        ))?,
-        Status::Valid => {}
-    }
-    Ok(Pair {
-        cert: absolute(&pair.cert)?,
-        key: absolute(&pair.key)?,
-        info,
-    })
+        .map(|c| c.info)
+        .collect())
 }
 
 /// What an in-place edit did.
@@ -298,7 +226,7 @@ fn print_snippet(
 }
 
 fn influxdb1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
-    let pair = check_pair(&args.pair, out)?;
+    let pair = service_pair(&args.pair, out)?;
     let secret = if args.auth {
         Some(secret_text(args, out)?)
     } else {
@@ -549,7 +477,7 @@ fn note_env_wiring(out: &mut Output, env: &EnvFile) -> Result<()> {
 }
 
 fn influxdb2(args: &ConfigInfluxdb2Args, out: &mut Output) -> Result<()> {
-    let pair = check_pair(&args.pair, out)?;
+    let pair = service_pair(&args.pair, out)?;
     let template = Template::Influxdb2Tls.load(args.edit.template_dir.as_deref())?;
     let snippet = influxdb::v2_snippet(&template, &pair.cert, &pair.key, args.strict_ciphers)?;
     let flags = influxdb::v2_flags(&pair.cert, &pair.key, args.strict_ciphers);
@@ -696,7 +624,7 @@ fn telegraf(args: &ConfigTelegrafArgs, out: &mut Output) -> Result<()> {
 }
 
 fn prometheus_web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
-    let pair = check_pair(&args.pair, out)?;
+    let pair = service_pair(&args.pair, out)?;
     if let Some(host) = &args.host
         && !sans_cover(&pair.info.sans, host)
     {

@@ -10,10 +10,10 @@ use time::OffsetDateTime;
 
 use crate::cli::InspectArgs;
 use crate::error::ExitStatus;
-use crate::files;
+use crate::inputs;
 use crate::output::Output;
 use crate::pki::keys::PrivateKeyInfo;
-use crate::pki::parse::{CertInfo, FileContents, Status, describe_file};
+use crate::pki::parse::{CertInfo, FileContents, Status};
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -34,7 +34,7 @@ pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
     }
     let contents = read_and_describe(&args.file, now)?;
     let key = match &args.key {
-        Some(path) => Some(read_key(path, now)?),
+        Some(path) => Some(read_key(path)?),
         None => contents.private_keys.first().cloned(),
     };
     let key_matches = match (contents.certificates.first(), &key) {
@@ -60,22 +60,16 @@ pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
 }
 
 fn read_and_describe(path: &Path, now: OffsetDateTime) -> Result<FileContents> {
-    let bytes = files::read_input(path)?;
     let context = || format!("cannot inspect '{}'", path.display());
-    let contents = describe_file(&bytes, now).with_context(context)?;
+    let contents = inputs::describe(path, now)?;
     for cert in &contents.certificates {
         cert.check_public_key().with_context(context)?;
     }
     Ok(contents)
 }
 
-fn read_key(path: &Path, now: OffsetDateTime) -> Result<PrivateKeyInfo> {
-    let contents = read_and_describe(path, now)?;
-    contents
-        .private_keys
-        .into_iter()
-        .next()
-        .with_context(|| format!("'{}' holds no private key", path.display()))
+fn read_key(path: &Path) -> Result<PrivateKeyInfo> {
+    Ok(inputs::load_key(path, "give the private key file with --key")?.info)
 }
 
 fn render_text(path: &Path, contents: &FileContents, key_matches: Option<bool>) -> String {

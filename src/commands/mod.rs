@@ -16,7 +16,7 @@ pub mod verify;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, OutputArgs};
 use crate::error::{Error, ExitStatus};
@@ -122,6 +122,60 @@ pub fn repair_before_reading(out: &mut Output, path: &std::path::Path) -> Result
         Err(e) => out.warn(&format!("{e:#}"))?,
     }
     Ok(())
+}
+
+/// A certificate/key pair a service is to be configured with, checked, with absolute paths
+/// for its config.
+pub(crate) struct ServicePair {
+    pub cert: String,
+    pub key: String,
+    pub info: crate::pki::parse::CertInfo,
+}
+
+/// The path as a config should name it: absolute, as UTF-8 (configs are text).
+pub(crate) fn absolute(path: &std::path::Path) -> Result<String> {
+    let abs = std::path::absolute(path)
+        .with_context(|| format!("cannot make '{}' absolute", path.display()))?;
+    abs.to_str().map(str::to_owned).ok_or_else(|| {
+        Error::invalid(
+            format!("'{}' is not valid UTF-8", abs.display()),
+            "config files are text; rename the file",
+        )
+        .into()
+    })
+}
+
+/// Check what promtool and influxd do not: both files exist, the key belongs to the
+/// certificate, and the certificate is in its validity period (a warning otherwise).
+pub(crate) fn service_pair(
+    pair: &crate::cli::ServerPairArgs,
+    out: &mut Output,
+) -> Result<ServicePair> {
+    repair_before_reading(out, &pair.cert)?;
+    repair_before_reading(out, &pair.key)?;
+    let loaded = crate::inputs::load_pair(&pair.cert, &pair.key, time::OffsetDateTime::now_utc())?;
+    let info = loaded
+        .certs
+        .into_iter()
+        .next()
+        .map(|c| c.info)
+        .context("no certificate")?;
+    match info.status {
+        crate::pki::parse::Status::Expired => out.warn(&format!(
+            "the certificate expired on {}; clients will refuse it",
+            info.not_after
+        ))?,
+        crate::pki::parse::Status::NotYetValid => out.warn(&format!(
+            "the certificate is not valid until {}",
+            info.not_before
+        ))?,
+        crate::pki::parse::Status::Valid => {}
+    }
+    Ok(ServicePair {
+        cert: absolute(&pair.cert)?,
+        key: absolute(&pair.key)?,
+        info,
+    })
 }
 
 /// Resolve `--owner` before anything is written, so an unknown user fails early.

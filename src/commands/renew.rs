@@ -10,14 +10,14 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::ca::load_ca;
 use crate::cli::RenewArgs;
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
+use crate::inputs;
 use crate::output::{Output, mode_string};
 use crate::pki::cert::{self, Issued, Renewal};
 use crate::pki::keys;
-use crate::pki::parse::{self, CertInfo};
+use crate::pki::parse::CertInfo;
 use crate::pki::validity::{CLOCK_SKEW, Validity, checked_end, format_time};
 
 /// The most a renewed private key may be open to: owner read/write, group read.
@@ -76,28 +76,22 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
 }
 
 fn read_certificate(path: &Path, now: OffsetDateTime) -> Result<(Vec<u8>, CertInfo)> {
-    let bytes = files::read_input(path)?;
-    let context = || format!("cannot renew '{}'", path.display());
-    let blocks = parse::parse_blocks(&bytes).with_context(context)?;
-    if blocks.iter().any(|b| parse::is_private_key_label(&b.label)) {
+    let bundle = inputs::load_bundle(path, "certificate", now)
+        .with_context(|| format!("cannot renew '{}'", path.display()))?;
+    if !bundle.keys.is_empty() {
         return Err(Error::invalid(
             format!("'{}' holds a private key as well", path.display()),
             "renew works on a separate certificate and key (NAME.crt and NAME.key)",
         )
         .into());
     }
-    let der = blocks
-        .iter()
-        .find(|b| b.label == "CERTIFICATE")
-        .map(|b| b.der.to_vec())
-        .ok_or_else(|| {
-            Error::invalid(
-                format!("'{}' holds no certificate", path.display()),
-                "give the certificate file (.crt) to renew",
-            )
-        })?;
-    let info = CertInfo::from_der(&der, now).with_context(context)?;
-    Ok((der, info))
+    let cert = bundle.certs.into_iter().next().ok_or_else(|| {
+        Error::invalid(
+            format!("'{}' holds no certificate", path.display()),
+            "give the certificate file (.crt) to renew",
+        )
+    })?;
+    Ok((cert.der.to_vec(), cert.info))
 }
 
 /// From now (less the clock-skew allowance) for `--days`, or for the old lifetime.
@@ -147,12 +141,12 @@ fn sign(
     let key = if args.reuse_key {
         load_existing_key(key_path, info)?
     } else {
-        warn_if_key_mismatched(key_path, info, now, out)?;
+        warn_if_key_mismatched(key_path, info, out)?;
         keys::generate(renewal.key_type)?
     };
     match (&args.ca_cert, &args.ca_key) {
         (Some(ca_cert), Some(ca_key)) => {
-            let ca = load_ca(ca_cert, ca_key, now)?;
+            let ca = inputs::load_ca(ca_cert, ca_key, now)?;
             ca.check_hosts(&renewal.hosts)?;
             if !info.self_signed && info.issuer != ca.info.subject {
                 out.warn(&format!(
@@ -192,19 +186,9 @@ fn sign(
 }
 
 fn load_existing_key(key_path: &Path, info: &CertInfo) -> Result<rcgen::KeyPair> {
-    let bytes = files::read_input(key_path).map_err(|e| {
-        let hint = "--reuse-key needs the certificate's key; name it with --key";
-        Error::invalid(format!("{e:#}"), hint)
-    })?;
-    let blocks = parse::parse_blocks(&bytes)
-        .with_context(|| format!("cannot read the key '{}'", key_path.display()))?;
-    let block = blocks
-        .iter()
-        .find(|b| parse::is_private_key_label(&b.label))
-        .with_context(|| format!("'{}' holds no private key", key_path.display()))?;
-    let (key, key_info) = keys::load_signing_key(&block.label, &block.der)
-        .with_context(|| format!("cannot read the key '{}'", key_path.display()))?;
-    if !info.matches_key(&key_info) {
+    let hint = "--reuse-key needs the certificate's key; name it with --key";
+    let key = inputs::load_key(key_path, hint)?;
+    if !info.matches_key(&key.info) {
         return Err(Error::invalid(
             format!(
                 "the key '{}' does not match the certificate",
@@ -214,16 +198,12 @@ fn load_existing_key(key_path: &Path, info: &CertInfo) -> Result<rcgen::KeyPair>
         )
         .into());
     }
-    Ok(key)
+    key.signing_key()
+        .with_context(|| format!("cannot read the key '{}'", key_path.display()))
 }
 
 /// A new key replaces the old one anyway, but a key that never matched suggests a wrong --key.
-fn warn_if_key_mismatched(
-    key_path: &Path,
-    info: &CertInfo,
-    now: OffsetDateTime,
-    out: &mut Output,
-) -> Result<()> {
+fn warn_if_key_mismatched(key_path: &Path, info: &CertInfo, out: &mut Output) -> Result<()> {
     if !key_path.exists() {
         return Err(Error::invalid(
             format!("the key '{}' does not exist", key_path.display()),
@@ -231,10 +211,9 @@ fn warn_if_key_mismatched(
         )
         .into());
     }
-    let bytes = files::read_input(key_path)?;
-    let matches = parse::describe_file(&bytes, now)
+    let matches = inputs::load_key(key_path, "")
         .ok()
-        .and_then(|c| c.private_keys.first().map(|k| info.matches_key(k)));
+        .map(|k| info.matches_key(&k.info));
     if matches != Some(true) {
         out.warn(&format!(
             "'{}' is not the certificate's key; it is replaced by the new key anyway \

@@ -9,19 +9,16 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use rustls::pki_types::{
-    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
-};
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::config::check_pair;
+use super::service_pair;
 use crate::cli::{ServerPairArgs, VerifyArgs};
 use crate::error::{Error, ExitStatus};
-use crate::files;
+use crate::inputs;
 use crate::output::Output;
-use crate::pki::keys;
-use crate::pki::parse::{self, CertInfo};
+use crate::pki::parse::CertInfo;
 use crate::secret::read_secret;
 use crate::verify::launch::{self, Launch};
 use crate::verify::probe::{Probe, Target};
@@ -66,56 +63,9 @@ fn seconds(s: i64) -> Duration {
     Duration::from_secs(u64::try_from(s.max(1)).unwrap_or(5))
 }
 
-/// All certificates in `path`, as DER.
-fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let bytes = files::read_input(path)?;
-    let chain: Vec<CertificateDer<'static>> = parse::parse_blocks(&bytes)
-        .with_context(|| format!("cannot read '{}'", path.display()))?
-        .into_iter()
-        .filter(|b| b.label == "CERTIFICATE")
-        .map(|b| CertificateDer::from(b.der.to_vec()))
-        .collect();
-    if chain.is_empty() {
-        return Err(Error::invalid(
-            format!("'{}' holds no certificate", path.display()),
-            "give a PEM certificate file",
-        )
-        .into());
-    }
-    Ok(chain)
-}
-
 fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> {
-    path.map(read_chain).transpose()
-}
-
-/// The private key in `path`, for rustls.
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
-    let bytes = files::read_input(path)?;
-    let blocks =
-        parse::parse_blocks(&bytes).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let block = blocks
-        .iter()
-        .find(|b| parse::is_private_key_label(&b.label))
-        .ok_or_else(|| {
-            Error::invalid(
-                format!("'{}' holds no private key", path.display()),
-                "give the certificate's private key with --key",
-            )
-        })?;
-    let der = block.der.to_vec();
-    let key = match block.label.as_str() {
-        "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
-        "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
-        "PRIVATE KEY" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
-        // Encrypted and other keys get the same explanations as everywhere else.
-        other => {
-            return Err(keys::parse_private_key(other, &der)
-                .err()
-                .unwrap_or_else(|| anyhow!("unsupported key")));
-        }
-    };
-    Ok(key)
+    path.map(|p| inputs::load_chain(p, "CA certificate"))
+        .transpose()
 }
 
 fn integrated(
@@ -131,9 +81,10 @@ fn integrated(
         args.cert.as_deref().context("--cert is required")?,
         args.key.as_deref().context("--key is required")?,
     );
-    let chain = read_chain(cert)?;
+    let chain = inputs::load_chain(cert, "certificate")?;
     let key_path = key;
-    let key = crate::verify::local::load_key(read_key(key_path)?)
+    let key = inputs::load_key(key_path, "give the certificate's private key with --key")?;
+    let key = crate::verify::local::load_key(key.rustls_der())
         .with_context(|| format!("cannot use the key '{}'", key_path.display()))?;
     let infos = chain
         .iter()
@@ -207,10 +158,12 @@ fn launched(
         cert: args.cert.clone().context("--cert is required")?,
         key: args.key.clone().context("--key is required")?,
     };
-    let pair = check_pair(&pair_args, out)?;
+    let pair = service_pair(&pair_args, out)?;
     let ca = match args.ca.as_deref() {
         Some(path) => read_ca(Some(path))?,
-        None if pair.info.self_signed => Some(read_chain(&pair_args.cert)?[..1].to_vec()),
+        None if pair.info.self_signed => {
+            Some(inputs::load_chain(&pair_args.cert, "certificate")?[..1].to_vec())
+        }
         None => {
             return Err(Error::invalid(
                 format!(

@@ -31,7 +31,7 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use super::cert::{self, Issued, LeafSpec};
 use super::keys::{self, KeyType};
 use super::names::Host;
-use super::parse::{self, CertInfo, Status};
+use super::parse::{CertInfo, Status};
 use super::validity::Validity;
 use crate::error::Error;
 use crate::output::sanitize;
@@ -296,15 +296,14 @@ pub struct LoadedCa {
 }
 
 impl LoadedCa {
-    /// Load and check a CA from the contents of its certificate and key files.
-    pub fn load(cert_file: &[u8], key_file: &[u8], now: OffsetDateTime) -> Result<LoadedCa> {
-        let blocks = parse::parse_blocks(cert_file).context("cannot read the CA certificate")?;
-        let certs: Vec<&[u8]> = blocks
-            .iter()
-            .filter(|b| b.label == "CERTIFICATE")
-            .map(|b| b.der.as_slice())
-            .collect();
-        let Some(&cert_der) = certs.first() else {
+    /// Check a CA from its certificate file's certificates (the CA first, then any chain above
+    /// it) and its signing key: a CA certificate, in date, allowed to sign, and the key's own.
+    pub fn from_parts(
+        chain: &[CertificateDer<'_>],
+        key: KeyPair,
+        now: OffsetDateTime,
+    ) -> Result<LoadedCa> {
+        let Some(cert_der) = chain.first().map(AsRef::<[u8]>::as_ref) else {
             return Err(Error::invalid(
                 "the CA certificate file holds no certificate",
                 "pass the CA's certificate (ca.crt) with --ca-cert",
@@ -315,7 +314,6 @@ impl LoadedCa {
         let (_, x509) = X509Certificate::from_der(cert_der)
             .map_err(|e| anyhow!("cannot read the CA certificate: {e}"))?;
         check_can_sign(&x509, &info)?;
-        let key = load_key(key_file)?;
         if key.public_key_raw() != info.public_key.as_slice() {
             return Err(Error::invalid(
                 format!("the CA key does not match the CA certificate ({})", info.subject),
@@ -324,7 +322,7 @@ impl LoadedCa {
             .into());
         }
         let constraints = Constraints::of(&x509)?;
-        let chain_pem = certs.iter().map(|der| to_pem(der)).collect();
+        let chain_pem = chain.iter().map(|der| to_pem(der.as_ref())).collect();
         Ok(LoadedCa {
             chain_pem,
             info,
@@ -474,22 +472,6 @@ fn check_can_sign(x509: &X509Certificate<'_>, info: &CertInfo) -> Result<()> {
     }
 }
 
-fn load_key(key_file: &[u8]) -> Result<rcgen::KeyPair> {
-    let blocks = parse::parse_blocks(key_file).context("cannot read the CA key")?;
-    let block = blocks
-        .iter()
-        .find(|b| parse::is_private_key_label(&b.label))
-        .ok_or_else(|| {
-            Error::invalid(
-                "the CA key file holds no private key",
-                "pass the CA's private key (ca.key) with --ca-key",
-            )
-        })?;
-    keys::load_signing_key(&block.label, &block.der)
-        .map(|(key, _)| key)
-        .context("cannot read the CA key")
-}
-
 fn to_pem(der: &[u8]) -> String {
     let config = ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF);
     ::pem::encode_config(&::pem::Pem::new("CERTIFICATE", der.to_vec()), config)
@@ -498,6 +480,21 @@ fn to_pem(der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::parse;
+
+    impl LoadedCa {
+        /// From PEM file contents, as `inputs::load_ca` reads them from files.
+        fn load(cert_file: &[u8], key_file: &[u8], now: OffsetDateTime) -> Result<LoadedCa> {
+            let chain: Vec<CertificateDer<'static>> = parse::parse_blocks(cert_file)?
+                .into_iter()
+                .filter(|b| b.label == "CERTIFICATE")
+                .map(|b| CertificateDer::from(b.der.to_vec()))
+                .collect();
+            let key = parse::parse_blocks(key_file)?.remove(0);
+            let (key, _) = keys::load_signing_key(&key.label, &key.der)?;
+            LoadedCa::from_parts(&chain, key, now)
+        }
+    }
 
     fn ca(constraints: Constraints, days: u32) -> (Issued, OffsetDateTime) {
         let now = OffsetDateTime::now_utc();
