@@ -25,6 +25,7 @@ pub mod jwt;
 pub mod output;
 pub mod pki;
 pub mod secret;
+pub mod url;
 pub mod verify;
 
 use std::io::{self, Write};

@@ -159,35 +159,10 @@ fn launched(
         key: args.key.clone().context("--key is required")?,
     };
     let pair = service_pair(&pair_args, out)?;
-    let ca = match args.ca.as_deref() {
-        Some(path) => read_ca(Some(path))?,
-        None if pair.info.self_signed => {
-            Some(inputs::load_chain(&pair_args.cert, "certificate")?[..1].to_vec())
-        }
-        None => {
-            return Err(Error::invalid(
-                format!(
-                    "'{}' is issued by '{}'",
-                    pair_args.cert.display(),
-                    pair.info.issuer
-                ),
-                "pass that CA with --ca",
-            )
-            .into());
-        }
-    };
+    let ca = launch_trust(args, &pair_args, &pair)?;
     // Ctrl-C and SIGTERM stop the launched server instead of orphaning it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    let launch = Launch {
-        service,
-        bin: launch::find_binary(service, args.server_bin.as_deref())?,
-        cert: &pair.cert,
-        key: &pair.key,
-        config: args.config.as_deref(),
-        template_dir: args.template_dir.as_deref(),
-        start_timeout: seconds(args.start_timeout),
-        secret_env: args.secret.secret_env.as_deref(),
-    };
+    let launch = launch_spec(args, service, &pair)?;
     let running = match launch::start(&launch, &INTERRUPTED) {
         Ok(running) => running,
         Err(e) if INTERRUPTED.load(Ordering::SeqCst) => return Err(e),
@@ -210,10 +185,7 @@ fn launched(
     };
     let mut probe = probe_for(args, target, ca, out)?;
     if probe.kind == crate::verify::probe::Kind::Auto {
-        probe.kind = match service {
-            launch::Service::Influxdb => crate::verify::probe::Kind::Influxdb,
-            launch::Service::Prometheus => crate::verify::probe::Kind::Prometheus,
-        };
+        probe.kind = service.probe_kind();
     }
     let outcome = probe.run(now)?;
     let mut checks = vec![Check::new(
@@ -231,6 +203,48 @@ fn launched(
         return Err(anyhow!("interrupted; the server was stopped"));
     }
     Ok((checks, outcome.chain))
+}
+
+/// What to launch, from the flags and the checked pair.
+fn launch_spec<'a>(
+    args: &'a VerifyArgs,
+    service: launch::Service,
+    pair: &'a super::ServicePair,
+) -> Result<Launch<'a>> {
+    Ok(Launch {
+        service,
+        bin: launch::find_binary(service, args.server_bin.as_deref())?,
+        cert: &pair.cert,
+        key: &pair.key,
+        config: args.config.as_deref(),
+        template_dir: args.template_dir.as_deref(),
+        start_timeout: seconds(args.start_timeout),
+        secret_env: args.secret.secret_env.as_deref(),
+    })
+}
+
+/// What the probe of a launched server trusts: `--ca`, or the certificate itself when it is
+/// self-signed.
+fn launch_trust(
+    args: &VerifyArgs,
+    pair_args: &ServerPairArgs,
+    pair: &super::ServicePair,
+) -> Result<Option<Vec<CertificateDer<'static>>>> {
+    match args.ca.as_deref() {
+        Some(path) => read_ca(Some(path)),
+        None if pair.info.self_signed => Ok(Some(
+            inputs::load_chain(&pair_args.cert, "certificate")?[..1].to_vec(),
+        )),
+        None => Err(Error::invalid(
+            format!(
+                "'{}' is issued by '{}'",
+                pair_args.cert.display(),
+                pair.info.issuer
+            ),
+            "pass that CA with --ca",
+        )
+        .into()),
+    }
 }
 
 /// The name to verify over loopback: localhost or a loopback IP when the certificate has one,

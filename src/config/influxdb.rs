@@ -1,10 +1,13 @@
 //! InfluxDB 1.x (`[http]` in influxdb.conf) and 2.x (flat `tls-*` keys in config.toml).
 
+use std::path::Path;
+
 use anyhow::Result;
 use toml_edit::DocumentMut;
 use zeroize::Zeroizing;
 
 use super::template::{Template, Values, render};
+use crate::error::Error;
 
 /// Tables only an InfluxDB 1.x config has.
 const V1_TABLES: [&str; 13] = [
@@ -72,6 +75,57 @@ impl Kind {
             .filter(|k| root.contains_key(k))
             .map(|k| (*k).to_owned());
         v1.chain(v2).take(3).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Refuse to edit `doc` (the file `name`) unless it is an InfluxDB 1.x config.
+    pub fn require_v1(doc: &DocumentMut, name: &Path) -> Result<(), Error> {
+        match Kind::of(doc) {
+            Kind::V1 => Ok(()),
+            Kind::V2 => Err(Error::invalid(
+                format!(
+                    "'{}' is an InfluxDB 2.x config (it has {})",
+                    name.display(),
+                    Kind::evidence(doc)
+                ),
+                "use certtool config influxdb2 for InfluxDB 2.x",
+            )),
+            Kind::Unknown => Err(Error::invalid(
+                format!(
+                    "'{}' does not look like an InfluxDB 1.x config: it has none of the \
+                     [meta], [data], [http] or [coordinator] sections",
+                    name.display()
+                ),
+                "check the path (e.g. /etc/influxdb/influxdb.conf), or print the snippet without --in-place",
+            )),
+        }
+    }
+
+    /// Refuse to edit `doc` (the file `name`) unless it could be an InfluxDB 2.x config: not
+    /// 1.x, and flat (influxd 2.x will not start with sections).
+    pub fn require_v2(doc: &DocumentMut, name: &Path) -> Result<(), Error> {
+        if Kind::of(doc) == Kind::V1 {
+            return Err(Error::invalid(
+                format!(
+                    "'{}' is an InfluxDB 1.x config (it has {}); InfluxDB 2.x refuses to start with it",
+                    name.display(),
+                    Kind::evidence(doc)
+                ),
+                "use certtool config influxdb for InfluxDB 1.x",
+            ));
+        }
+        if let Some((section, _)) = doc
+            .iter()
+            .find(|(_, item)| item.is_table() || item.is_array_of_tables())
+        {
+            return Err(Error::invalid(
+                format!(
+                    "'{}' has a [{section}] section; an InfluxDB 2.x config has none",
+                    name.display()
+                ),
+                "check the path (e.g. /etc/influxdb/config.toml)",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -1,9 +1,10 @@
 //! Config snippets and in-place edits for InfluxDB, Telegraf and Prometheus.
 //!
 //! Pure: the snippets come from the templates in `templates/` (see [`template`]), and edits
-//! take a parsed document and return whether it changed. Reading, diffing and writing files is
-//! the `config` command's job.
+//! take a parsed document and return whether it changed ([`edit`] turns a file's text into the
+//! edited text and a diff). Reading and writing files is the `config` command's job.
 
+pub mod edit;
 pub mod influxdb;
 pub mod prometheus;
 pub mod telegraf;

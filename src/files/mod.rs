@@ -422,21 +422,52 @@ fn stage_and_commit(
     }
     // From here on the set is completed, whatever arrives: the intent record lets the next run
     // finish it if this one is killed.
+    let committed = match commit_all(files, staged, opts.force) {
+        Ok(committed) => committed,
+        Err(e) => {
+            if let Some(record) = &record {
+                record.remove();
+            }
+            return Err(e);
+        }
+    };
+    let written = finish_all(files, committed, opts)?;
+    if let Some(record) = &record {
+        record.remove();
+    }
+    if let Err(crate::error::Error::Interrupted { signal, .. }) = signals.check() {
+        return Err(Error::Interrupted {
+            signal,
+            completed: true,
+        }
+        .into());
+    }
+    Ok(written)
+}
+
+/// Rename every temp file over its target; if one fails, undo the ones before it.
+fn commit_all(files: &[PlannedFile], staged: Vec<TempFile>, force: bool) -> Result<Vec<Committed>> {
     let mut committed: Vec<Committed> = Vec::with_capacity(files.len());
     for (file, temp) in files.iter().zip(staged) {
-        match commit(temp, &file.path, opts.force) {
+        match commit(temp, &file.path, force) {
             Ok(c) => committed.push(c),
             Err(e) => {
                 for c in committed.into_iter().rev() {
                     c.roll_back();
                 }
-                if let Some(record) = &record {
-                    record.remove();
-                }
                 return Err(e);
             }
         }
     }
+    Ok(committed)
+}
+
+/// Keep or drop the old files, and sync each directory once.
+fn finish_all(
+    files: &[PlannedFile],
+    committed: Vec<Committed>,
+    opts: WriteOptions,
+) -> Result<Vec<Written>> {
     let mut synced_dirs: Vec<&Path> = Vec::with_capacity(files.len());
     let mut written = Vec::with_capacity(files.len());
     for (file, c) in files.iter().zip(committed) {
@@ -453,16 +484,6 @@ fn stage_and_commit(
             replaced,
             backup,
         });
-    }
-    if let Some(record) = &record {
-        record.remove();
-    }
-    if let Err(crate::error::Error::Interrupted { signal, .. }) = signals.check() {
-        return Err(Error::Interrupted {
-            signal,
-            completed: true,
-        }
-        .into());
     }
     Ok(written)
 }

@@ -34,6 +34,15 @@ pub enum Service {
 }
 
 impl Service {
+    /// What `--kind auto` means for this server.
+    #[must_use]
+    pub fn probe_kind(self) -> super::probe::Kind {
+        match self {
+            Service::Influxdb => super::probe::Kind::Influxdb,
+            Service::Prometheus => super::probe::Kind::Prometheus,
+        }
+    }
+
     fn binary(self) -> &'static str {
         match self {
             Service::Influxdb => "influxd",
@@ -266,6 +275,56 @@ fn has_shared_secret(config: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Write influxd's config into `dir` and point `command` at it.
+fn configure_influxd(
+    launch: &Launch<'_>,
+    dir: &Path,
+    port: u16,
+    command: &mut Command,
+) -> Result<()> {
+    let config = dir.join("influxdb.conf");
+    let text = influxd_config(launch, dir, port)?;
+    // influxd takes the shared secret from its config or from the environment: when the config
+    // holds it, it does not get a second copy.
+    if has_shared_secret(&text) {
+        command.env_remove(SECRET_ENV_VAR);
+    }
+    write(&config, &text)?;
+    command.arg("-config").arg(&config);
+    Ok(())
+}
+
+/// Write Prometheus's web config and config into `dir` and point `command` at them.
+fn configure_prometheus(
+    launch: &Launch<'_>,
+    dir: &Path,
+    port: u16,
+    command: &mut Command,
+) -> Result<()> {
+    command.env_remove(SECRET_ENV_VAR);
+    let web = dir.join("web-config.yml");
+    let template = Template::PrometheusWebConfig.load(launch.template_dir)?;
+    write(
+        &web,
+        &prometheus::web_config(&template, launch.cert, launch.key, None)?,
+    )?;
+    let config = dir.join("prometheus.yml");
+    let text = match launch.config {
+        Some(path) => read_text(path)?,
+        None => "global:\n  scrape_interval: 15s\n".to_owned(),
+    };
+    write(&config, &text)?;
+    command
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--web.config.file={}", web.display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ));
+    Ok(())
+}
+
 /// Start the server and wait until it accepts connections.
 pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
     let bin = &launch.bin;
@@ -281,40 +340,8 @@ pub fn start(launch: &Launch<'_>, interrupted: &AtomicBool) -> Result<Running> {
         command.env_remove(var);
     }
     match launch.service {
-        Service::Influxdb => {
-            let config = dir.path().join("influxdb.conf");
-            let text = influxd_config(launch, dir.path(), port)?;
-            // influxd takes the shared secret from its config or from the environment: when the
-            // config holds it, it does not get a second copy.
-            if has_shared_secret(&text) {
-                command.env_remove(SECRET_ENV_VAR);
-            }
-            write(&config, &text)?;
-            command.arg("-config").arg(&config);
-        }
-        Service::Prometheus => {
-            command.env_remove(SECRET_ENV_VAR);
-            let web = dir.path().join("web-config.yml");
-            let template = Template::PrometheusWebConfig.load(launch.template_dir)?;
-            write(
-                &web,
-                &prometheus::web_config(&template, launch.cert, launch.key, None)?,
-            )?;
-            let config = dir.path().join("prometheus.yml");
-            let text = match launch.config {
-                Some(path) => read_text(path)?,
-                None => "global:\n  scrape_interval: 15s\n".to_owned(),
-            };
-            write(&config, &text)?;
-            command
-                .arg(format!("--config.file={}", config.display()))
-                .arg(format!("--web.config.file={}", web.display()))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.path().join("data").display()
-                ));
-        }
+        Service::Influxdb => configure_influxd(launch, dir.path(), port, &mut command)?,
+        Service::Prometheus => configure_prometheus(launch, dir.path(), port, &mut command)?,
     }
     let log = dir.path().join("server.log");
     let log_file = files::create_private(&log)?;

@@ -41,52 +41,18 @@ pub struct Target {
 }
 
 impl Target {
-    /// Parse `https://HOST[:PORT][/]`.
+    /// Parse `https://HOST[:PORT][/]` (see [`crate::url`]).
     pub fn parse(url: &str) -> Result<Target, Error> {
-        let authority_of = |u: &str| {
-            let rest = u.split_once("://").map_or(u, |(_, r)| r);
-            rest.split(['/', '?', '#']).next().unwrap_or("").to_owned()
-        };
-        // user:password@ in a URL would put the password in argv (and in our messages): refuse
-        // it without ever quoting the URL.
-        if authority_of(url).contains('@') {
+        let parsed = crate::url::parse(url)?;
+        if !parsed.https {
             return Err(Error::invalid(
-                "--url holds a user name or password (user:password@); refusing to use or show it",
-                "pass the user with --user and the secret with --secret-file, --secret-env or \
-                 --secret-stdin; and change that password, since argv is visible to every user",
+                format!("--url '{}' is not an https:// URL", sanitize(url)),
+                "write it as https://influx.example.com:8086",
             ));
         }
-        let bad = |why: &str| {
-            Error::invalid(
-                format!("--url '{}' {why}", sanitize(url)),
-                "write it as https://influx.example.com:8086",
-            )
-        };
-        let rest = url
-            .strip_prefix("https://")
-            .ok_or_else(|| bad("is not an https:// URL"))?;
-        let authority = rest.split('/').next().unwrap_or("");
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| bad("has an unclosed [ ]"))?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("has no host"));
-        }
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| bad("has an invalid port"))?,
-            None => 443,
-        };
         Ok(Target {
-            host: host.to_owned(),
-            port,
+            host: parsed.host,
+            port: parsed.port,
             connect: None,
         })
     }

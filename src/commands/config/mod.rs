@@ -1,0 +1,187 @@
+//! `certtool config ...`: print a snippet, or edit it into the service's config file in place,
+//! safely (checked inputs, `.bak`, atomic write, mode and owner kept, idempotent, `--dry-run`).
+//!
+//! One module per service (`influxdb`, `telegraf`, `prometheus`); this one holds what they
+//! share: reading the certificates a config names, planning and writing an in-place edit
+//! (the text itself is edited by the pure `crate::config::edit`), and reporting it.
+
+mod influxdb;
+mod prometheus;
+mod telegraf;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use serde::Serialize;
+use time::OffsetDateTime;
+use toml_edit::DocumentMut;
+
+use crate::cli::{ConfigCommand, EditArgs};
+use crate::config::edit::{self, EditError};
+use crate::config::template::Template;
+use crate::error::{Error, ExitStatus};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::inputs;
+use crate::output::{Output, mode_string};
+use crate::pki::parse::CertInfo;
+
+pub use influxdb::SECRET_ENV_VAR;
+
+/// Run `certtool config ...`.
+pub fn run(cmd: &ConfigCommand, out: &mut Output) -> Result<ExitStatus> {
+    match cmd {
+        ConfigCommand::Influxdb(args) => influxdb::v1(args, out),
+        ConfigCommand::Influxdb2(args) => influxdb::v2(args, out),
+        ConfigCommand::Telegraf(args) => telegraf::run(args, out),
+        ConfigCommand::Prometheus(args) => prometheus::web(args, out),
+        ConfigCommand::PrometheusScrape(args) => prometheus::scrape(args, out),
+    }?;
+    Ok(ExitStatus::Success)
+}
+
+/// The certificates of `path` (given as `what`), described.
+fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
+    Ok(inputs::load_certs(path, what, OffsetDateTime::now_utc())?
+        .into_iter()
+        .map(|c| c.info)
+        .collect())
+}
+
+/// What an in-place edit did.
+#[derive(Debug, Serialize)]
+struct Edited {
+    file: PathBuf,
+    changed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<String>,
+}
+
+/// Edit the TOML file at `path` with `edit`, keeping everything else byte for byte.
+fn edit_in_place(
+    path: &Path,
+    edit: &EditArgs,
+    ceiling: u32,
+    redact: Option<&str>,
+    apply: impl FnOnce(&mut DocumentMut) -> Result<()>,
+) -> Result<Edited> {
+    let (edited, planned) = plan_edit(path, edit, ceiling, redact, apply)?;
+    write_edit(edited, &planned.into_iter().collect::<Vec<_>>())
+}
+
+/// Write a planned edit together with the files that must change with it (the env file of
+/// `config influxdb --auth`), as one set: all or nothing, even if certtool is killed.
+fn write_edit(mut edited: Edited, planned: &[PlannedFile]) -> Result<Edited> {
+    if planned.is_empty() {
+        return Ok(edited);
+    }
+    let written = files::write_all(
+        planned,
+        WriteOptions {
+            force: true,
+            ..WriteOptions::default()
+        },
+    )?;
+    if let Some(w) = written.iter().find(|w| w.path == edited.file) {
+        edited.backup.clone_from(&w.backup);
+        edited.mode = Some(mode_string(w.mode));
+    }
+    Ok(edited)
+}
+
+/// Work out the edit of the TOML file at `path`: what `--dry-run` shows, and the file to write
+/// (none when nothing changes or with `--dry-run`).
+///
+/// `ceiling` limits the mode of the result (a config holding a secret is at most 0640);
+/// `redact` is text to hide from the diff.
+fn plan_edit(
+    path: &Path,
+    edit: &EditArgs,
+    ceiling: u32,
+    redact: Option<&str>,
+    apply: impl FnOnce(&mut DocumentMut) -> Result<()>,
+) -> Result<(Edited, Option<PlannedFile>)> {
+    // Held until the process exits: nobody else edits the file between reading and replacing.
+    files::lock_dirs_of([path])?;
+    files::check_targets([path], true)?;
+    let bytes = files::read_input(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| anyhow!("'{}' is not UTF-8 text", path.display()))?;
+    let new_text = edit::edit(text, apply).map_err(|e| match e {
+        EditError::Parse(p) => Error::invalid(
+            format!("cannot parse '{}' at {p}", path.display()),
+            "fix the file first; certtool left it untouched",
+        )
+        .into(),
+        EditError::Apply(e) => e,
+    })?;
+    let mode = files::ExistingFile::open_no_follow(path)?.mode() & 0o7777;
+    let changed = new_text.as_str() != text || mode & 0o777 & !ceiling != 0;
+    let mut edited = Edited {
+        file: path.to_path_buf(),
+        changed,
+        backup: None,
+        mode: None,
+        diff: None,
+    };
+    if !changed || edit.dry_run {
+        let name = path.display().to_string();
+        edited.diff = edit
+            .dry_run
+            .then(|| edit::unified_diff(&name, text, &new_text, redact));
+        return Ok((edited, None));
+    }
+    let mut file = PlannedFile::new(path.to_path_buf(), FileKind::Config, new_text.as_bytes());
+    file.inherit_mode_and_owner(ceiling)?;
+    file.keep_backup = true;
+    Ok((edited, Some(file)))
+}
+
+/// `value` with the members of `extra` (an object) added: the one place the JSON of a snippet
+/// or an edit gets its command's extra fields.
+fn with_extra(mut value: serde_json::Value, extra: Option<serde_json::Value>) -> serde_json::Value {
+    if let (Some(obj), Some(serde_json::Value::Object(more))) = (value.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    value
+}
+
+fn report_edit(out: &mut Output, edited: &Edited, extra: Option<serde_json::Value>) -> Result<()> {
+    if out.json() {
+        out.json_value(&with_extra(serde_json::to_value(edited)?, extra))?;
+        return Ok(());
+    }
+    let file = edited.file.display();
+    match (&edited.diff, edited.changed) {
+        (Some(diff), true) => out.data(diff)?,
+        (Some(_), false) => out.note(&format!("{file}: unchanged (nothing to do)"))?,
+        (None, false) => out.note(&format!("{file}: unchanged"))?,
+        (None, true) => out.note(&format!(
+            "{file}: updated ({}; the old file is kept as {})",
+            edited.mode.as_deref().unwrap_or("?"),
+            edited
+                .backup
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |b| b.display().to_string())
+        ))?,
+    }
+    Ok(())
+}
+
+fn print_snippet(
+    out: &mut Output,
+    template: Template,
+    snippet: &str,
+    extra: Option<serde_json::Value>,
+) -> Result<()> {
+    if out.json() {
+        let value = serde_json::json!({ "template": template.file_name(), "snippet": snippet });
+        out.json_value(&with_extra(value, extra))?;
+    } else {
+        out.data(snippet)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! `certtool config prometheus` (`web-config.yml`) and `config prometheus-scrape` (a job
+//! that scrapes over HTTPS).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{print_snippet, read_certificates};
+use crate::cli::{ConfigPrometheusArgs, ConfigPrometheusScrapeArgs};
+use crate::commands::{absolute, service_pair};
+use crate::config::prometheus::{self, Scrape};
+use crate::config::template::Template;
+use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::output::Output;
+use crate::pki::names::sans_cover;
+
+/// `config prometheus`: `web-config.yml`, printed or written to `--out`.
+pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
+    let pair = service_pair(&args.pair, out)?;
+    if let Some(host) = &args.host
+        && !sans_cover(&pair.info.sans, host)
+    {
+        out.warn(&format!(
+            "the certificate does not cover {host} (it has {}); clients will refuse it",
+            pair.info.sans.join(", ")
+        ))?;
+    }
+    let client_ca = match &args.client_ca {
+        Some(path) => {
+            read_certificates(path, "client CA certificate")?;
+            Some(absolute(path)?)
+        }
+        None => None,
+    };
+    let template = Template::PrometheusWebConfig.load(args.template_dir.as_deref())?;
+    let snippet = prometheus::web_config(&template, &pair.cert, &pair.key, client_ca.as_deref())?;
+    let Some(path) = &args.out else {
+        return print_snippet(out, Template::PrometheusWebConfig, &snippet, None);
+    };
+    let written = files::write_all(
+        &[PlannedFile::new(
+            path.clone(),
+            FileKind::Config,
+            snippet.as_bytes(),
+        )],
+        WriteOptions {
+            force: args.force,
+            ..WriteOptions::default()
+        },
+    )?;
+    if out.json() {
+        out.json_value(&serde_json::json!({ "files": written }))?;
+    } else {
+        out.note(&format!(
+            "{}: written (0644). Start Prometheus with --web.config.file={}",
+            path.display(),
+            absolute(path)?
+        ))?;
+    }
+    Ok(())
+}
+
+/// `config prometheus-scrape`: a scrape job over HTTPS that trusts the CA.
+pub(super) fn scrape(args: &ConfigPrometheusScrapeArgs, out: &mut Output) -> Result<()> {
+    read_certificates(&args.ca, "CA certificate")?;
+    let client = |p: &Option<PathBuf>| p.as_deref().map(absolute).transpose();
+    let scrape = Scrape {
+        job: args.job.clone(),
+        ca: absolute(&args.ca)?,
+        target: args.target.clone(),
+        server_name: args.server_name.clone(),
+        client_cert: client(&args.client_cert)?,
+        client_key: client(&args.client_key)?,
+    };
+    let template = Template::PrometheusScrape.load(args.template_dir.as_deref())?;
+    let snippet = prometheus::scrape_job(&template, &scrape)?;
+    print_snippet(out, Template::PrometheusScrape, &snippet, None)
+}
