@@ -8,13 +8,13 @@ use std::time::Duration;
 use certtool::pki::cert::{LeafSpec, self_signed};
 use certtool::pki::{Host, KeyType, Validity};
 use certtool::verify::duplex;
-use certtool::verify::local::{self, Pair};
+use certtool::verify::local::{self, ServedPair};
 use certtool::verify::trust::PinnedVerifier;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::OffsetDateTime;
 
-fn pair(key_type: KeyType) -> Pair {
+fn pair(key_type: KeyType) -> ServedPair {
     let issued = self_signed(&LeafSpec {
         hosts: vec![Host::parse("localhost").expect("valid host")],
         validity: Validity::from_flags(OffsetDateTime::now_utc(), Some(30), None, None, 30)
@@ -23,9 +23,9 @@ fn pair(key_type: KeyType) -> Pair {
     })
     .expect("certificate");
     let key = pem::parse(issued.key_pem.as_bytes()).expect("PEM key");
-    Pair {
+    ServedPair {
         chain: vec![CertificateDer::from(issued.cert_der)],
-        key: local::load_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        key: local::rustls_signing_key(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
             key.contents().to_vec(),
         )))
         .expect("key"),

@@ -719,8 +719,8 @@ pub struct VerifyArgs {
     pub insecure: bool,
 
     /// Which service to expect behind the URL
-    #[arg(long, value_enum, default_value_t = crate::verify::probe::Kind::Auto)]
-    pub kind: crate::verify::probe::Kind,
+    #[arg(long, value_enum, default_value_t = crate::verify::probe::ProbeKind::Auto)]
+    pub kind: crate::verify::probe::ProbeKind,
 
     /// InfluxDB user to mint a token for, to check token authentication (needs the shared secret)
     #[arg(long, value_name = "NAME")]

@@ -133,11 +133,7 @@ fn report_init(
         issued.fingerprint()
     );
     if !spec.constraints.is_empty() {
-        let _ = writeln!(
-            text,
-            "  may sign for {}",
-            describe_constraints(&spec.constraints)
-        );
+        let _ = writeln!(text, "  may sign for {}", spec.constraints.describe());
     }
     let _ = write!(
         text,
@@ -147,19 +143,6 @@ fn report_init(
     );
     out.note(&text)?;
     Ok(())
-}
-
-fn describe_constraints(c: &Constraints) -> String {
-    let mut parts: Vec<String> = c
-        .permitted_dns
-        .iter()
-        .map(|d| format!("{d} and names below it"))
-        .collect();
-    parts.extend(c.permitted_ip.iter().map(ToString::to_string));
-    if c.permitted_ip.is_empty() && !c.excluded_ip.is_empty() {
-        parts.push("no IP addresses".to_owned());
-    }
-    parts.join("; ")
 }
 
 fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
@@ -181,12 +164,7 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let issued = ca.issue(&spec, args.client)?;
     let chain = format!("{}{}", issued.cert_pem, ca.chain_pem);
     let written = files::write_all(&key_and_cert(&paths, &issued.key_pem, &chain), write)?;
-    if clamped {
-        out.warn(&format!(
-            "the certificate would outlive its CA; it expires with the CA on {}",
-            format_time(validity.not_after)
-        ))?;
-    }
+    super::warn_if_clamped(out, clamped, &validity)?;
     let report = IssueReport {
         hosts: &spec.hosts,
         subject: format!("CN={}", spec.hosts[0]),

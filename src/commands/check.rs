@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::cli::CheckArgs;
 use crate::error::{Error, ExitStatus};
+use crate::files;
 use crate::inputs;
 use crate::output::Output;
 use crate::pki::parse::{Status, Summary};
@@ -137,31 +138,15 @@ pub fn check_paths(paths: &[PathBuf], now: OffsetDateTime, window: i64) -> Resul
     Ok(checked)
 }
 
-/// The files directly inside `dir`, sorted, leaving out hidden files (certtool's temporary
-/// files among them) and `.bak` backups kept by `renew`: an old certificate there is expected
-/// to be old.
+/// The files directly inside `dir` (see `files::list_dir`), leaving out hidden files
+/// (certtool's temporary files among them) and `.bak` backups kept by `renew`: an old
+/// certificate there is expected to be old.
 fn directory_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot read '{}'", dir.display()))? {
-        let entry = entry.with_context(|| format!("cannot read '{}'", dir.display()))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name.ends_with(".bak") {
-            continue;
-        }
-        let path = entry.path();
-        // The entry's type comes with the listing; only a symlink costs a stat to follow.
-        let is_file = match entry.file_type() {
-            Ok(t) if t.is_symlink() => fs::metadata(&path).is_ok_and(|m| m.is_file()),
-            Ok(t) => t.is_file(),
-            Err(_) => false,
-        };
-        if is_file {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
+    Ok(files::list_dir(dir)?
+        .into_iter()
+        .filter(|e| e.file && !e.hidden && !e.backup)
+        .map(|e| e.path)
+        .collect())
 }
 
 fn check_file(path: &Path, now: OffsetDateTime, window: i64) -> Result<Vec<Checked>> {

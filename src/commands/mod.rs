@@ -178,6 +178,21 @@ pub(crate) fn service_pair(
     })
 }
 
+/// The one warning for a leaf shortened to its CA's expiry (`ca issue`, `renew`).
+pub(crate) fn warn_if_clamped(
+    out: &mut Output,
+    clamped: bool,
+    validity: &crate::pki::Validity,
+) -> Result<()> {
+    if clamped {
+        out.warn(&format!(
+            "the certificate would outlive its CA; it expires with the CA on {}",
+            crate::pki::validity::format_time(validity.not_after)
+        ))?;
+    }
+    Ok(())
+}
+
 /// Resolve `--owner` before anything is written, so an unknown user fails early.
 pub fn resolve_owner(spec: Option<&str>) -> Result<Option<Owner>> {
     spec.map(Owner::parse).transpose()

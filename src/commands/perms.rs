@@ -235,7 +235,7 @@ pub fn run(args: &PermsArgs, out: &mut Output) -> Result<ExitStatus> {
     let paths = expand_paths(&args.paths)?;
     let mut reports = Vec::with_capacity(paths.len());
     for path in paths {
-        reports.push(check_file(&path, owner, args.fix)?);
+        reports.push(judge_file(&path, owner, args.fix)?);
     }
     let ok = reports.iter().all(|r| r.ok);
     if out.json() {
@@ -257,13 +257,8 @@ fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         let meta = std::fs::symlink_metadata(path)
             .with_context(|| format!("cannot read '{}'", path.display()))?;
         if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot list '{}'", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))
-                .collect();
-            entries.sort();
-            files.extend(entries);
+            // Every entry but directories: hidden files and .bak copies may hold keys too.
+            files.extend(files::list_dir(path)?.into_iter().map(|e| e.path));
         } else {
             files.push(path.clone());
         }
@@ -271,7 +266,7 @@ fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn check_file(path: &Path, owner: Option<Owner>, fix: bool) -> Result<FileReport> {
+fn judge_file(path: &Path, owner: Option<Owner>, fix: bool) -> Result<FileReport> {
     let link_meta = std::fs::symlink_metadata(path)
         .with_context(|| format!("cannot read '{}'", path.display()))?;
     if link_meta.file_type().is_symlink() {
@@ -390,10 +385,7 @@ fn check_owner(
 /// or removed by anyone, whatever its own mode. certtool reports this but does not change
 /// directory modes: that would affect every other file there.
 fn check_directory(path: &Path, report: &mut FileReport) {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = files::parent_dir(path);
     if let Ok(meta) = std::fs::metadata(dir) {
         let mode = meta.mode();
         if mode & 0o002 != 0 && mode & 0o1000 == 0 {

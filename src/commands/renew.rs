@@ -44,8 +44,17 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
     let renewal = Renewal::of(&der, &info)
         .with_context(|| format!("cannot renew '{}'", cert_path.display()))?;
     let validity = new_validity(args, &renewal, now)?;
-    let (issued, chain, validity, signer) =
-        sign(args, &renewal, &info, &key_path, validity, now, out)?;
+    let old = Old {
+        info: &info,
+        renewal: &renewal,
+        key_path: &key_path,
+    };
+    let Signed {
+        issued,
+        chain,
+        validity,
+        signer,
+    } = sign(args, &old, validity, now, out)?;
     let files = planned_files(cert_path, &key_path, &issued, &chain, args.reuse_key)?;
     let written = files::write_all(
         &files,
@@ -123,21 +132,33 @@ fn new_validity(args: &RenewArgs, renewal: &Renewal, now: OffsetDateTime) -> Res
     })
 }
 
-/// Sign the renewal, self-signed or by the CA given; returns the certificate, the chain to
-/// append, the (possibly clamped) validity, and who signed it.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename them"
-)]
+/// The certificate being renewed, and where its key is.
+struct Old<'a> {
+    info: &'a CertInfo,
+    renewal: &'a Renewal,
+    key_path: &'a Path,
+}
+
+/// A signed renewal.
+struct Signed {
+    issued: Issued,
+    /// The CA's chain, to follow the new certificate in its file (empty when self-signed).
+    chain: String,
+    /// The validity, shortened to the CA's expiry if needed.
+    validity: Validity,
+    /// Who signed it: the CA's subject, or "itself".
+    signer: String,
+}
+
+/// Sign the renewal, self-signed or by the CA given.
 fn sign(
     args: &RenewArgs,
-    renewal: &Renewal,
-    info: &CertInfo,
-    key_path: &Path,
+    old: &Old<'_>,
     validity: Validity,
     now: OffsetDateTime,
     out: &mut Output,
-) -> Result<(Issued, String, Validity, String)> {
+) -> Result<Signed> {
+    let (info, renewal, key_path) = (old.info, old.renewal, old.key_path);
     let key = if args.reuse_key {
         load_existing_key(key_path, info)?
     } else {
@@ -155,19 +176,14 @@ fn sign(
                 ))?;
             }
             let (validity, clamped) = ca.clamp(validity);
-            if clamped {
-                out.warn(&format!(
-                    "the certificate would outlive its CA; it expires with the CA on {}",
-                    format_time(validity.not_after)
-                ))?;
-            }
+            super::warn_if_clamped(out, clamped, &validity)?;
             let issued = ca.sign(&renewal.params(validity)?, &key)?;
-            Ok((
+            Ok(Signed {
                 issued,
-                ca.chain_pem.clone(),
+                chain: ca.chain_pem.clone(),
                 validity,
-                ca.info.subject.clone(),
-            ))
+                signer: ca.info.subject.clone(),
+            })
         }
         _ if !info.self_signed => Err(Error::invalid(
             format!(
@@ -180,7 +196,12 @@ fn sign(
         .into()),
         _ => {
             let issued = cert::sign_self(&renewal.params(validity)?, &key)?;
-            Ok((issued, String::new(), validity, "itself".to_owned()))
+            Ok(Signed {
+                issued,
+                chain: String::new(),
+                validity,
+                signer: "itself".to_owned(),
+            })
         }
     }
 }

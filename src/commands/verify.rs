@@ -84,7 +84,7 @@ fn integrated(
     let chain = inputs::load_chain(cert, "certificate")?;
     let key_path = key;
     let key = inputs::load_key(key_path, "give the certificate's private key with --key")?;
-    let key = crate::verify::local::load_key(key.rustls_der())
+    let key = crate::verify::local::rustls_signing_key(key.rustls_der())
         .with_context(|| format!("cannot use the key '{}'", key_path.display()))?;
     let infos = chain
         .iter()
@@ -99,7 +99,7 @@ fn integrated(
         args.hosts.clone()
     };
     let plan = LocalPlan {
-        pair: crate::verify::local::Pair { chain, key },
+        pair: crate::verify::local::ServedPair { chain, key },
         leaf,
         ca: read_ca(args.ca.as_deref())?,
         hosts,
@@ -184,7 +184,7 @@ fn launched(
         connect: Some(running.addr),
     };
     let mut probe = probe_for(args, target, ca, out)?;
-    if probe.kind == crate::verify::probe::Kind::Auto {
+    if probe.kind == crate::verify::probe::ProbeKind::Auto {
         probe.kind = service.probe_kind();
     }
     let outcome = probe.run(now)?;

@@ -19,7 +19,7 @@ const TELEGRAF_TABLES: [&str; 6] = [
 
 /// One InfluxDB output.
 #[derive(Debug, Clone)]
-pub struct Output {
+pub struct InfluxOutput {
     pub url: String,
     pub ca: Option<String>,
     pub insecure: bool,
@@ -29,7 +29,7 @@ pub struct Output {
     pub v2: Option<(String, String)>,
 }
 
-impl Output {
+impl InfluxOutput {
     #[must_use]
     pub fn template(&self) -> Template {
         if self.v2.is_some() {

@@ -844,6 +844,54 @@ impl ExistingFile {
     }
 }
 
+/// One entry directly inside a directory, as [`list_dir`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub path: PathBuf,
+    /// The name starts with a dot (certtool's temp files and intent record among them).
+    pub hidden: bool,
+    /// A `.bak` copy kept by `renew` or an in-place edit.
+    pub backup: bool,
+    /// A regular file, or a symbolic link to one (links are listed, not followed here).
+    pub file: bool,
+}
+
+/// The one directory walk: the entries directly in `dir` that are files or symbolic links,
+/// sorted, never descending. Each caller decides from the flags what it skips: `check` skips
+/// hidden files and `.bak` copies (an old certificate there is expected to be old), `perms`
+/// checks them too (a `.bak` key is as secret as the key) and reports links without following.
+pub fn list_dir(dir: &Path) -> Result<Vec<DirEntry>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list '{}'", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list '{}'", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        // The type comes with the listing; only a link costs a stat to follow.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let file = if kind.is_symlink() {
+            fs::metadata(&path).is_ok_and(|m| m.is_file())
+        } else {
+            kind.is_file()
+        };
+        if kind.is_dir() {
+            continue;
+        }
+        found.push(DirEntry {
+            hidden: name.starts_with('.'),
+            backup: Path::new(name.as_ref())
+                .extension()
+                .is_some_and(|e| e == "bak"),
+            file,
+            path,
+        });
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
 /// Read an input file (certificate, key, config) with errors that name it, refusing directories
 /// and anything larger than certtool ever needs.
 pub fn read_input(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
@@ -973,24 +1021,28 @@ mod tests {
     fn second_failure_rolls_back_the_first_file() {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("a.key");
-        let old_crt = dir.path().join("a.crt");
+        let crt = dir.path().join("a.crt");
         fs::write(&key, "old key").unwrap();
-        // The second target is a directory: refused before anything is written.
-        fs::create_dir(&old_crt).unwrap();
-        let forced = WriteOptions {
-            force: true,
-            ..WriteOptions::default()
-        };
-        let err = write_all(
-            &[
-                planned(key.clone(), FileKind::PrivateKey, "new key"),
-                planned(old_crt.clone(), FileKind::Certificate, "new crt"),
-            ],
-            forced,
-        )
-        .unwrap_err();
+        let files = [
+            planned(key.clone(), FileKind::PrivateKey, "new key"),
+            planned(crt.clone(), FileKind::Certificate, "new crt"),
+        ];
+        let staged: Vec<TempFile> = files.iter().map(|f| stage(f, None).unwrap().0).collect();
+        // After the plan, the second target turns into a directory: its rename fails for real,
+        // after the first file was already replaced.
+        fs::create_dir(&crt).unwrap();
+        let err = commit_all(&files, staged, true).err().unwrap();
         assert!(err.to_string().contains("is a directory"), "{err:#}");
-        assert_eq!(fs::read(&key).unwrap(), b"old key");
+        assert_eq!(
+            fs::read(&key).unwrap(),
+            b"old key",
+            "the first file is rolled back"
+        );
+        assert_eq!(
+            dir_entries(dir.path()),
+            ["a.crt", "a.key"],
+            "no temp files left"
+        );
     }
 
     #[test]

@@ -195,6 +195,21 @@ impl Constraints {
         self == &Constraints::default()
     }
 
+    /// What a CA with these constraints may sign for, in words.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .permitted_dns
+            .iter()
+            .map(|d| format!("{d} and names below it"))
+            .collect();
+        parts.extend(self.permitted_ip.iter().map(ToString::to_string));
+        if self.permitted_ip.is_empty() && !self.excluded_ip.is_empty() {
+            parts.push("no IP addresses".to_owned());
+        }
+        parts.join("; ")
+    }
+
     fn to_rcgen(&self) -> Option<NameConstraints> {
         if self.is_empty() {
             return None;
@@ -351,22 +366,12 @@ impl LoadedCa {
             return Err(Error::invalid(
                 format!(
                     "the CA may not sign for {host}: its name constraints permit only {}",
-                    self.describe_permitted()
+                    self.constraints.describe()
                 ),
                 "issue from a CA whose --permitted-dns/--permitted-ip cover the host",
             ));
         }
         Ok(())
-    }
-
-    fn describe_permitted(&self) -> String {
-        let c = &self.constraints;
-        let mut parts: Vec<String> = c.permitted_dns.clone();
-        parts.extend(c.permitted_ip.iter().map(ToString::to_string));
-        if c.permitted_ip.is_empty() && !c.excluded_ip.is_empty() {
-            parts.push("no IP addresses".to_owned());
-        }
-        parts.join(", ")
     }
 
     /// Issue a leaf for `spec` (server, or server and client with `client`), signed by this CA.

@@ -206,17 +206,6 @@ pub enum Status {
     NotYetValid,
 }
 
-impl Status {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Expired => "expired",
-            Status::NotYetValid => "not yet valid",
-        }
-    }
-}
-
 impl CertInfo {
     /// Describe the DER certificate `der` as of `now`.
     pub fn from_der(der: &[u8], now: OffsetDateTime) -> Result<CertInfo> {

@@ -24,6 +24,7 @@ use toml_edit::DocumentMut;
 use crate::config::template::Template;
 use crate::config::{apply_snippet, influxdb, prometheus, toml_keys};
 use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::secret::INFLUXDB_SECRET_ENV;
 
 /// The servers certtool can launch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -36,10 +37,10 @@ pub enum Service {
 impl Service {
     /// What `--kind auto` means for this server.
     #[must_use]
-    pub fn probe_kind(self) -> super::probe::Kind {
+    pub fn probe_kind(self) -> super::probe::ProbeKind {
         match self {
-            Service::Influxdb => super::probe::Kind::Influxdb,
-            Service::Prometheus => super::probe::Kind::Prometheus,
+            Service::Influxdb => super::probe::ProbeKind::Influxdb,
+            Service::Prometheus => super::probe::ProbeKind::Prometheus,
         }
     }
 
@@ -258,9 +259,6 @@ fn influxd_config(launch: &Launch<'_>, dir: &Path, port: u16) -> Result<String> 
     Ok(doc.to_string())
 }
 
-/// The variable influxd 1.x reads its shared secret from.
-const SECRET_ENV_VAR: &str = crate::secret::INFLUXDB_SECRET_ENV;
-
 /// Whether an influxd config sets a non-empty `[http] shared-secret`.
 fn has_shared_secret(config: &str) -> bool {
     config
@@ -287,7 +285,7 @@ fn configure_influxd(
     // influxd takes the shared secret from its config or from the environment: when the config
     // holds it, it does not get a second copy.
     if has_shared_secret(&text) {
-        command.env_remove(SECRET_ENV_VAR);
+        command.env_remove(INFLUXDB_SECRET_ENV);
     }
     write(&config, &text)?;
     command.arg("-config").arg(&config);
@@ -301,7 +299,7 @@ fn configure_prometheus(
     port: u16,
     command: &mut Command,
 ) -> Result<()> {
-    command.env_remove(SECRET_ENV_VAR);
+    command.env_remove(INFLUXDB_SECRET_ENV);
     let web = dir.join("web-config.yml");
     let template = Template::PrometheusWebConfig.load(launch.template_dir)?;
     write(

@@ -22,13 +22,13 @@ pub const RESPONSE_BODY: &str = "certtool verify: TLS OK\n";
 
 /// The pair under test, ready for rustls. The key is loaded once (loading an ECDSA key
 /// recomputes its public key: the costliest step of a cold start).
-pub struct Pair {
+pub struct ServedPair {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: Arc<dyn SigningKey>,
 }
 
 /// Load a private key for rustls.
-pub fn load_key(der: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>> {
+pub fn rustls_signing_key(der: PrivateKeyDer<'static>) -> Result<Arc<dyn SigningKey>> {
     trust::provider()
         .key_provider
         .load_private_key(der)
@@ -45,7 +45,7 @@ impl ResolvesServerCert for Single {
     }
 }
 
-impl Pair {
+impl ServedPair {
     /// The public key of the private key, as a certificate's subjectPublicKey bits.
     #[must_use]
     pub fn key_public_bits(&self) -> Option<Vec<u8>> {

@@ -91,7 +91,7 @@ pub fn describe_chain(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Vec<
 
 /// What the integrated check needs.
 pub struct LocalPlan {
-    pub pair: local::Pair,
+    pub pair: local::ServedPair,
     pub leaf: CertInfo,
     /// `--ca`: trust anchors; `None` for a self-signed certificate trusted as itself.
     pub ca: Option<Vec<CertificateDer<'static>>>,

@@ -22,7 +22,7 @@ use crate::output::sanitize;
 /// Which service to expect behind the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub enum ProbeKind {
     /// Detect: InfluxDB if /ping answers 204 with X-Influxdb-Version, else Prometheus's /-/healthy
     Auto,
     Influxdb,
@@ -92,7 +92,7 @@ pub struct Probe {
     /// Trust anchors from `--ca`; `None` trusts the Mozilla roots.
     pub ca: Option<Vec<CertificateDer<'static>>>,
     pub insecure: bool,
-    pub kind: Kind,
+    pub kind: ProbeKind,
     /// User and shared secret, to check token authentication.
     pub auth: Option<(String, zeroize::Zeroizing<Vec<u8>>)>,
     pub timeout: Duration,
@@ -103,7 +103,7 @@ pub struct Probe {
 pub struct Outcome {
     pub checks: Vec<Check>,
     pub chain: Vec<ChainEntry>,
-    pub kind: Option<Kind>,
+    pub kind: Option<ProbeKind>,
 }
 
 impl Probe {
@@ -149,7 +149,7 @@ impl Probe {
                 false
             }
         };
-        if !tls_ok || self.kind == Kind::Tls {
+        if !tls_ok || self.kind == ProbeKind::Tls {
             return Ok(Outcome {
                 checks,
                 chain,
@@ -158,7 +158,7 @@ impl Probe {
         }
         let agent = self.agent(addr);
         let kind = self.service_checks(&agent, &mut checks);
-        if kind == Some(Kind::Influxdb)
+        if kind == Some(ProbeKind::Influxdb)
             && let Some((user, secret)) = &self.auth
         {
             self.auth_checks(&agent, user, secret, now, &mut checks);
@@ -211,8 +211,8 @@ impl Probe {
     }
 
     /// InfluxDB's /ping or Prometheus's /-/healthy; returns the service found.
-    fn service_checks(&self, agent: &ureq::Agent, checks: &mut Vec<Check>) -> Option<Kind> {
-        if matches!(self.kind, Kind::Auto | Kind::Influxdb) {
+    fn service_checks(&self, agent: &ureq::Agent, checks: &mut Vec<Check>) -> Option<ProbeKind> {
+        if matches!(self.kind, ProbeKind::Auto | ProbeKind::Influxdb) {
             match self.get(agent, "/ping", None) {
                 Ok((204, Some(version))) => {
                     checks.push(Check::new(
@@ -220,9 +220,9 @@ impl Probe {
                         true,
                         format!("InfluxDB {version} answered GET /ping with 204"),
                     ));
-                    return Some(Kind::Influxdb);
+                    return Some(ProbeKind::Influxdb);
                 }
-                other if self.kind == Kind::Influxdb => {
+                other if self.kind == ProbeKind::Influxdb => {
                     checks.push(Check::new(
                         "service",
                         false,
@@ -243,10 +243,10 @@ impl Probe {
                     true,
                     "Prometheus answered GET /-/healthy with 200",
                 ));
-                Some(Kind::Prometheus)
+                Some(ProbeKind::Prometheus)
             }
             other => {
-                let what = if self.kind == Kind::Auto {
+                let what = if self.kind == ProbeKind::Auto {
                     "neither InfluxDB's /ping (204) nor Prometheus's /-/healthy (200) answered; /-/healthy gave"
                 } else {
                     "GET /-/healthy: expected 200, got"

@@ -18,8 +18,7 @@ use crate::files::{self, FileKind, PlannedFile, WriteOptions};
 use crate::output::Output;
 use crate::secret::read_secret;
 
-/// The name of the environment variable influxd 1.x reads its shared secret from.
-pub use crate::secret::INFLUXDB_SECRET_ENV as SECRET_ENV_VAR;
+use crate::secret::INFLUXDB_SECRET_ENV;
 
 /// `config influxdb`: the snippet printed (with the env file written, with `--auth`), or
 /// edited into `--in-place` together with the env file.
@@ -190,7 +189,7 @@ fn plan_env_file(
     force: bool,
     dry_run: bool,
 ) -> Result<(EnvFile, Option<PlannedFile>)> {
-    let contents = Zeroizing::new(format!("{SECRET_ENV_VAR}={}\n", env_value(secret)));
+    let contents = Zeroizing::new(format!("{INFLUXDB_SECRET_ENV}={}\n", env_value(secret)));
     let exists = match std::fs::symlink_metadata(path) {
         Ok(_) => {
             files::check_targets([path], true)?;
@@ -262,7 +261,7 @@ fn note_env_wiring(out: &mut Output, env: &EnvFile) -> Result<()> {
         EnvStatus::Written => "now holds the secret (0600)",
     };
     out.note(&format!(
-        "{} {what} as {SECRET_ENV_VAR}. Give it to influxd:\n  \
+        "{} {what} as {INFLUXDB_SECRET_ENV}. Give it to influxd:\n  \
          systemd: systemctl edit influxdb, then [Service] EnvironmentFile={}\n  \
          or, when /etc/default/influxdb (read by Debian's packaged service) holds nothing else:\n  \
          --env-file /etc/default/influxdb",

@@ -25,8 +25,6 @@ use crate::inputs;
 use crate::output::{Output, mode_string};
 use crate::pki::parse::CertInfo;
 
-pub use influxdb::SECRET_ENV_VAR;
-
 /// Run `certtool config ...`.
 pub fn run(cmd: &ConfigCommand, out: &mut Output) -> Result<ExitStatus> {
     match cmd {

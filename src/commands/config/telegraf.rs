@@ -63,7 +63,7 @@ pub(super) fn run(args: &ConfigTelegrafArgs, out: &mut Output) -> Result<()> {
                 .to_owned(),
         );
     }
-    let output = telegraf::Output {
+    let output = telegraf::InfluxOutput {
         url: args.url.clone(),
         ca,
         insecure: args.insecure_skip_verify,
