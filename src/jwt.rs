@@ -124,7 +124,7 @@ impl fmt::Display for Invalid {
             Invalid::AlgNotHmac(alg) => write!(
                 f,
                 "algorithm '{}' is not HS256/HS384/HS512 (InfluxDB accepts only HMAC)",
-                crate::output::sanitize(alg)
+                crate::text::sanitize(alg)
             ),
             Invalid::BadSignature => f.write_str("bad signature (signed with another secret?)"),
             Invalid::Expired { seconds_ago } => {
@@ -139,8 +139,8 @@ impl fmt::Display for Invalid {
             Invalid::WrongUser { expected, found } => write!(
                 f,
                 "username is '{}', expected '{}'",
-                crate::output::sanitize(found),
-                crate::output::sanitize(expected)
+                crate::text::sanitize(found),
+                crate::text::sanitize(expected)
             ),
         }
     }

@@ -25,6 +25,7 @@ pub mod jwt;
 pub mod output;
 pub mod pki;
 pub mod secret;
+pub mod text;
 pub mod url;
 pub mod verify;
 
@@ -53,10 +54,10 @@ pub fn run(cli: &cli::Cli) -> u8 {
             let _ = writeln!(
                 stderr,
                 "certtool: error: {}",
-                output::sanitize(&format!("{err:#}"))
+                text::sanitize(&format!("{err:#}"))
             );
             if let Some(hint) = error::hint_for(&err) {
-                let _ = writeln!(stderr, "  hint: {}", output::sanitize(&hint));
+                let _ = writeln!(stderr, "  hint: {}", text::sanitize(&hint));
             }
             error::exit_code_for(&err)
         }

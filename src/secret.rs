@@ -180,7 +180,7 @@ fn warn_if_readable_by_others(path: &Path, out: &mut Output) -> Result<()> {
         out.warn(&format!(
             "'{}' is readable by others (mode {}); run: certtool perms --fix {}",
             path.display(),
-            crate::output::mode_string(meta.mode()),
+            crate::text::mode_string(meta.mode()),
             path.display()
         ))?;
     }

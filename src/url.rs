@@ -5,7 +5,7 @@
 //! (visible to every user) and would end up in our messages. It must not resolve or connect.
 
 use crate::error::Error;
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// A parsed URL: scheme, host (without brackets) and port.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,12 +12,13 @@ use crate::cli::{CaCommand, CaInitArgs, CaIssueArgs, OutputArgs};
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::inputs;
-use crate::output::{Output, colon_hex};
+use crate::output::Output;
 use crate::pki::KeyType;
 use crate::pki::ca::{CaSpec, Constraints};
 use crate::pki::cert::{Issued, LeafSpec};
 use crate::pki::names::{Host, parse_hosts};
 use crate::pki::validity::format_time;
+use crate::text::colon_hex;
 
 /// Default validity of a CA certificate, in days.
 pub const DEFAULT_CA_DAYS: u32 = 3650;
@@ -121,7 +122,7 @@ fn report_init(
     let (crt, key) = (paths.cert.display(), paths.key.display());
     let mut text = format!(
         "Created a local CA \"{}\" ({})\n",
-        crate::output::sanitize(&spec.common_name),
+        crate::text::sanitize(&spec.common_name),
         spec.key_type
     );
     text.push_str(&describe_written(written, write.owner));

@@ -173,7 +173,7 @@ fn check_file(path: &Path, now: OffsetDateTime, window: i64) -> Result<Vec<Check
 /// The path as shown (sanitised: file names in a directory are anyone's to choose), with the
 /// position when its file holds a chain.
 fn display_path(c: &Checked, chain: bool) -> String {
-    let path = crate::output::sanitize(&c.path.display().to_string());
+    let path = crate::text::sanitize(&c.path.display().to_string());
     if chain {
         format!("{path}[{}]", c.index + 1)
     } else {

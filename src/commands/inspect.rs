@@ -74,7 +74,7 @@ fn read_key(path: &Path) -> Result<PrivateKeyInfo> {
 
 fn render_text(path: &Path, contents: &FileContents, key_matches: Option<bool>) -> String {
     let mut text = String::new();
-    let path = crate::output::sanitize(&path.display().to_string());
+    let path = crate::text::sanitize(&path.display().to_string());
     let total = contents.certificates.len();
     for (i, cert) in contents.certificates.iter().enumerate() {
         let _ = writeln!(text, "{}: certificate {} of {total}", path, i + 1);

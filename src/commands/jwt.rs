@@ -207,7 +207,7 @@ fn verify(args: &JwtVerifyArgs, out: &mut Output) -> Result<ExitStatus> {
             .unwrap_or_default();
         out.data(&format!(
             "valid: token for '{}'",
-            crate::output::sanitize(user)
+            crate::text::sanitize(user)
         ))?;
     }
     Ok(ExitStatus::from_ok(report.valid))

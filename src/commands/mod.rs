@@ -21,8 +21,9 @@ use anyhow::{Context, Result};
 use crate::cli::{Cli, Command, OutputArgs};
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, Owner, Written};
-use crate::output::{Output, mode_string};
+use crate::output::Output;
 use crate::pki::Host;
+use crate::text::mode_string;
 
 /// Run the parsed command line.
 pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
@@ -82,7 +83,7 @@ fn validate_base_name(name: &str) -> Result<String> {
         return Err(Error::invalid(
             format!(
                 "--name '{}' is not a file name",
-                crate::output::sanitize(name)
+                crate::text::sanitize(name)
             ),
             "give a plain base name such as influxdb; use --out-dir for the directory",
         )

@@ -16,8 +16,9 @@ use super::resolve_owner;
 use crate::cli::PermsArgs;
 use crate::error::ExitStatus;
 use crate::files::{self, ExistingFile, FileKind, Owner};
-use crate::output::{Output, mode_string};
+use crate::output::Output;
 use crate::pki::parse::is_private_key_label;
+use crate::text::mode_string;
 
 /// The largest file `perms` classifies: the whole file is read, since a key may come after any
 /// number of certificates. A larger file is reported and its mode left alone (never loosened).
@@ -455,7 +456,7 @@ fn render_text(reports: &[FileReport]) -> String {
         let _ = writeln!(
             text,
             "{status:<7} {}: {detail}",
-            crate::output::sanitize(&r.path.display().to_string())
+            crate::text::sanitize(&r.path.display().to_string())
         );
     }
     text

@@ -14,11 +14,12 @@ use crate::cli::RenewArgs;
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::inputs;
-use crate::output::{Output, mode_string};
+use crate::output::Output;
 use crate::pki::cert::{self, Issued, Renewal};
 use crate::pki::keys;
 use crate::pki::parse::CertInfo;
 use crate::pki::validity::{CLOCK_SKEW, Validity, checked_end, format_time};
+use crate::text::mode_string;
 
 /// The most a renewed private key may be open to: owner read/write, group read.
 const KEY_MODE_CEILING: u32 = 0o640;
@@ -340,7 +341,7 @@ fn render(out: &mut Output, r: &Report<'_>) -> Result<()> {
         });
         out.warn(&format!(
             "the certificate was renewed, but --exec '{}' failed ({why})",
-            crate::output::sanitize(&exec.command)
+            crate::text::sanitize(&exec.command)
         ))?;
     }
     if out.json() {

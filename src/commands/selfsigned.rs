@@ -16,10 +16,11 @@ use super::{
 use crate::cli::SelfsignedArgs;
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
-use crate::output::{Output, colon_hex};
+use crate::output::Output;
 use crate::pki::cert::{self, Issued, LeafSpec};
 use crate::pki::names::{Host, parse_hosts};
 use crate::pki::validity::format_time;
+use crate::text::colon_hex;
 
 /// Default validity of a self-signed certificate, in days.
 pub const DEFAULT_DAYS: u32 = 365;

@@ -62,7 +62,7 @@ impl std::fmt::Display for Recovered {
         let names: Vec<String> = self
             .targets
             .iter()
-            .map(|p| crate::output::sanitize(&p.display().to_string()))
+            .map(|p| crate::text::sanitize(&p.display().to_string()))
             .collect();
         if self.completed {
             write!(

@@ -267,7 +267,7 @@ pub struct Written {
     reason = "serde's serialize_with signature"
 )]
 fn serialize_mode<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::output::mode_string(*mode))
+    s.serialize_str(&crate::text::mode_string(*mode))
 }
 
 /// Check that every target may be written, without touching the disk: no symlinks, no
@@ -365,7 +365,7 @@ fn check_private_dir(dir: &Path) -> Result<()> {
             format!(
                 "'{}' is writable by every user (mode {}): anyone could replace the key after it is written",
                 dir.display(),
-                crate::output::mode_string(meta.mode())
+                crate::text::mode_string(meta.mode())
             ),
             "write it into a directory only its owner can write (chmod o-w), or one with the sticky bit",
         )
@@ -643,7 +643,7 @@ fn random_suffix(attempt: u32) -> String {
     if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
         return attempt.to_string();
     }
-    crate::output::colon_hex(&bytes).replace(':', "")
+    crate::text::colon_hex(&bytes).replace(':', "")
 }
 
 /// A file renamed into place, which can still be undone.

@@ -34,7 +34,7 @@ use super::names::Host;
 use super::parse::{CertInfo, Status};
 use super::validity::Validity;
 use crate::error::Error;
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// What a new CA certificate must say.
 #[derive(Debug, Clone)]

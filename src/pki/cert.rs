@@ -166,7 +166,7 @@ impl Renewal {
                     GeneralName::IPAddress(b) => Host::Ip(ip_from_bytes(b)?),
                     other => anyhow::bail!(
                         "cannot renew a certificate with a subjectAltName of this kind: {}",
-                        crate::output::sanitize(&format!("{other:?}"))
+                        crate::text::sanitize(&format!("{other:?}"))
                     ),
                 };
                 hosts.push(host);

@@ -109,7 +109,7 @@ pub fn sans_cover(sans: &[String], host: &str) -> bool {
 
 fn invalid_name(input: &str, why: &str) -> Error {
     Error::invalid(
-        format!("invalid --host '{}': {why}", crate::output::sanitize(input)),
+        format!("invalid --host '{}': {why}", crate::text::sanitize(input)),
         "use a DNS name (influx.example.com), a wildcard (*.example.com) or an IP address (127.0.0.1, ::1)",
     )
 }

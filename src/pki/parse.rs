@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use super::keys::{self, PrivateKeyInfo};
 use super::validity::{days_until, format_time};
-use crate::output::{colon_hex, sanitize};
+use crate::text::{colon_hex, sanitize};
 
 /// One PEM block (or a whole DER file).
 pub struct Block {

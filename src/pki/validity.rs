@@ -113,7 +113,7 @@ pub fn parse_time(flag: &str, input: &str) -> Result<OffsetDateTime, Error> {
     Err(Error::invalid(
         format!(
             "{flag} '{}' is not an RFC 3339 date",
-            crate::output::sanitize(input)
+            crate::text::sanitize(input)
         ),
         "write it as 2027-01-31 or 2027-01-31T12:00:00Z",
     ))

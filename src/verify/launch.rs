@@ -400,7 +400,7 @@ impl Running {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..]
             .iter()
-            .map(|l| format!("    {}", crate::output::sanitize(l)))
+            .map(|l| format!("    {}", crate::text::sanitize(l)))
             .collect::<Vec<_>>()
             .join("\n")
     }

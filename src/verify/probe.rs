@@ -17,7 +17,7 @@ use super::trust::{self, Recording};
 use super::{ChainEntry, Check, describe_chain, local};
 use crate::error::Error;
 use crate::jwt::{Alg, Signer};
-use crate::output::sanitize;
+use crate::text::sanitize;
 
 /// Which service to expect behind the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]

@@ -22,8 +22,9 @@ use crate::config::template::Template;
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileKind, PlannedFile, WriteOptions};
 use crate::inputs;
-use crate::output::{Output, mode_string};
+use crate::output::Output;
 use crate::pki::parse::CertInfo;
+use crate::text::mode_string;
 
 /// Run `certtool config ...`.
 pub fn run(cmd: &ConfigCommand, out: &mut Output) -> Result<ExitStatus> {
