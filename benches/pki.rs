@@ -19,7 +19,7 @@ fn spec(key_type: KeyType) -> LeafSpec {
             Host::parse("localhost").expect("valid host"),
             Host::parse("127.0.0.1").expect("valid host"),
         ],
-        validity: Validity::from_flags(OffsetDateTime::now_utc(), Some(365), None, None, 365)
+        validity: Validity::new(OffsetDateTime::now_utc(), Some(365), None, None, 365)
             .expect("valid period"),
         key_type,
     }
@@ -46,7 +46,7 @@ fn ca_issue(c: &mut Criterion) {
     let now = OffsetDateTime::now_utc();
     let ca = certtool::pki::ca::init(&CaSpec {
         common_name: "bench CA".to_owned(),
-        validity: Validity::from_flags(now, Some(3650), None, None, 3650).expect("valid period"),
+        validity: Validity::new(now, Some(3650), None, None, 3650).expect("valid period"),
         key_type: KeyType::EcdsaP256,
         path_len: 0,
         constraints: Constraints::default(),

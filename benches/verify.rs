@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 fn pair(key_type: KeyType) -> ServedPair {
     let issued = self_signed(&LeafSpec {
         hosts: vec![Host::parse("localhost").expect("valid host")],
-        validity: Validity::from_flags(OffsetDateTime::now_utc(), Some(30), None, None, 30)
+        validity: Validity::new(OffsetDateTime::now_utc(), Some(30), None, None, 30)
             .expect("valid period"),
         key_type,
     })

@@ -156,14 +156,24 @@ impl ValidityArgs {
         &self,
         now: time::OffsetDateTime,
         default_days: u32,
-    ) -> Result<crate::pki::Validity, crate::error::Error> {
-        crate::pki::Validity::from_flags(
+    ) -> anyhow::Result<crate::pki::Validity> {
+        use anyhow::Context as _;
+        let date = |flag: &'static str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(crate::pki::validity::parse_time)
+                .transpose()
+                .context(flag)
+        };
+        let not_before = date("--not-before", &self.not_before)?;
+        let not_after = date("--not-after", &self.not_after)?;
+        Ok(crate::pki::Validity::new(
             now,
             self.days,
-            self.not_before.as_deref(),
-            self.not_after.as_deref(),
+            not_before,
+            not_after,
             default_days,
-        )
+        )?)
     }
 }
 

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::pki::PkiError;
+
 /// What a command concluded, when it ran to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -124,11 +126,70 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
         .map_or(ExitStatus::ERROR_CODE, Error::exit_code)
 }
 
-/// The hint of the first [`Error`] in `err`'s chain, if any.
+/// The hint of the first [`Error`] (or [`PkiError`]) in `err`'s chain, if any.
 #[must_use]
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     err.chain()
-        .find_map(|cause| cause.downcast_ref::<Error>())
-        .map(Error::hint)
+        .find_map(|cause| {
+            cause.downcast_ref::<Error>().map(Error::hint).or_else(|| {
+                cause
+                    .downcast_ref::<PkiError>()
+                    .map(|e| pki_hint(e).to_owned())
+            })
+        })
         .filter(|hint| !hint.is_empty())
+}
+
+/// What to do about a refusal of the PKI core, in the command line's words (the core names no
+/// flag, so that other callers can use it).
+#[must_use]
+pub fn pki_hint(err: &PkiError) -> &'static str {
+    match err {
+        PkiError::NoHosts => {
+            "name the server as clients will reach it, e.g. --host influx.example.com --host 127.0.0.1"
+        }
+        PkiError::InvalidHost { .. } => {
+            "use a DNS name (influx.example.com), a wildcard (*.example.com) or an IP address (127.0.0.1, ::1)"
+        }
+        PkiError::BadDate { .. } => "write it as 2027-01-31 or 2027-01-31T12:00:00Z",
+        PkiError::EndsBeforeStart { .. } => "give a later --not-after, or an earlier --not-before",
+        PkiError::After9999 => {
+            "give an earlier --not-before, fewer --days, or an explicit --not-after"
+        }
+        PkiError::DaysOutOfRange { .. } => {
+            "give --days from 1 to 36500; for a certificate that is already expired (to test monitoring), use --not-after"
+        }
+        PkiError::BadConstraintDomain { .. } => {
+            "give --permitted-dns a domain such as example.com: it permits the domain and all names below it"
+        }
+        PkiError::BadIpRange { .. } => "write it as 127.0.0.0/8, 10.1.2.3 or ::1/128",
+        PkiError::OutsideConstraints { .. } => {
+            "issue from a CA whose --permitted-dns/--permitted-ip cover the host"
+        }
+        PkiError::NoCaCertificate => "pass the CA's certificate (ca.crt) with --ca-cert",
+        PkiError::NotACa { .. } => {
+            "pass the CA's certificate (ca.crt), not a server certificate; create a CA with certtool ca init"
+        }
+        PkiError::CaCannotSign { .. } => "create a CA with certtool ca init",
+        PkiError::CaExpired { .. } => {
+            "create a new CA with certtool ca init (clients must then trust the new ca.crt)"
+        }
+        PkiError::CaNotYetValid { .. } => {
+            "check the system clock, or wait until the CA becomes valid"
+        }
+        PkiError::CaKeyMismatch { .. } => {
+            "pass the key created together with this certificate (ca init writes ca.crt and ca.key)"
+        }
+        PkiError::UnrenewableKey { .. } => {
+            "make a new one with certtool selfsigned or certtool ca issue --key-type ..."
+        }
+        PkiError::NoNamesToRenew => "make a new one with certtool selfsigned --host NAME",
+        PkiError::EncryptedKey => {
+            "decrypt it with `openssl pkey -in KEY -out KEY.plain` (and keep KEY.plain at mode 0600)"
+        }
+        PkiError::OpenSshKey => "TLS keys start with -----BEGIN PRIVATE KEY-----",
+        PkiError::RsaUnsupportedCpu | PkiError::RsaUnsupportedArch => {
+            "use --key-type ecdsa-p256, or bring an RSA key made elsewhere"
+        }
+    }
 }

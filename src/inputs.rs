@@ -231,7 +231,7 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         self_signed(&LeafSpec {
             hosts: vec![Host::parse("l.test").unwrap()],
-            validity: Validity::from_flags(now, Some(30), None, None, 365).unwrap(),
+            validity: Validity::new(now, Some(30), None, None, 365).unwrap(),
             key_type: crate::pki::KeyType::EcdsaP256,
         })
         .unwrap()

@@ -321,7 +321,7 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let spec = crate::pki::cert::LeafSpec {
             hosts: vec![crate::pki::Host::parse("a.test").unwrap()],
-            validity: crate::pki::Validity::from_flags(now, Some(10), None, None, 365).unwrap(),
+            validity: crate::pki::Validity::new(now, Some(10), None, None, 365).unwrap(),
             key_type: crate::pki::KeyType::EcdsaP256,
         };
         let issued = crate::pki::cert::self_signed(&spec).unwrap();

@@ -29,7 +29,7 @@ fn expiry(args: &JwtMintArgs, now: i64) -> Result<i64> {
     let exp = match &args.exp {
         Some(text) => match text.parse::<i64>() {
             Ok(unix) => unix,
-            Err(_) => parse_time("--exp", text)?.unix_timestamp(),
+            Err(_) => parse_time(text).context("--exp")?.unix_timestamp(),
         },
         None => now.saturating_add(args.ttl),
     };

@@ -29,11 +29,11 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use super::cert::{self, Issued, LeafSpec};
+use super::error::PkiError;
 use super::keys::{self, KeyType};
 use super::names::Host;
 use super::parse::{CertInfo, Status};
 use super::validity::Validity;
-use crate::error::Error;
 use crate::text::sanitize;
 
 /// What a new CA certificate must say.
@@ -72,12 +72,9 @@ pub struct IpRange {
 
 impl IpRange {
     /// Parse `ADDR/PREFIX`, or a bare address meaning just that address.
-    pub fn parse(input: &str) -> Result<IpRange, Error> {
-        let bad = || {
-            Error::invalid(
-                format!("'{}' is not an IP address range", sanitize(input)),
-                "write it as 127.0.0.0/8, 10.1.2.3 or ::1/128",
-            )
+    pub fn parse(input: &str) -> Result<IpRange, PkiError> {
+        let bad = || PkiError::BadIpRange {
+            input: sanitize(input),
         };
         let (addr, prefix) = match input.split_once('/') {
             Some((a, p)) => (a, Some(p)),
@@ -165,7 +162,7 @@ pub struct Constraints {
 
 impl Constraints {
     /// The constraints `ca init` writes for `--permitted-dns` and `--permitted-ip`.
-    pub fn from_flags(dns: &[String], ips: &[String]) -> Result<Constraints, Error> {
+    pub fn from_flags(dns: &[String], ips: &[String]) -> Result<Constraints, PkiError> {
         let mut constraints = Constraints::default();
         for domain in dns {
             let trimmed = domain.strip_prefix('.').unwrap_or(domain);
@@ -174,10 +171,9 @@ impl Constraints {
                     constraints.permitted_dns.push(name);
                 }
                 _ => {
-                    return Err(Error::invalid(
-                        format!("--permitted-dns '{}' is not a domain", sanitize(domain)),
-                        "give a domain such as example.com: it permits the domain and all names below it",
-                    ));
+                    return Err(PkiError::BadConstraintDomain {
+                        input: sanitize(domain),
+                    });
                 }
             }
         }
@@ -319,21 +315,16 @@ impl LoadedCa {
         now: OffsetDateTime,
     ) -> Result<LoadedCa> {
         let Some(cert_der) = chain.first().map(AsRef::<[u8]>::as_ref) else {
-            return Err(Error::invalid(
-                "the CA certificate file holds no certificate",
-                "pass the CA's certificate (ca.crt) with --ca-cert",
-            )
-            .into());
+            return Err(PkiError::NoCaCertificate.into());
         };
         let info = CertInfo::from_der(cert_der, now).context("cannot read the CA certificate")?;
         let (_, x509) = X509Certificate::from_der(cert_der)
             .map_err(|e| anyhow!("cannot read the CA certificate: {e}"))?;
         check_can_sign(&x509, &info)?;
         if key.public_key_raw() != info.public_key.as_slice() {
-            return Err(Error::invalid(
-                format!("the CA key does not match the CA certificate ({})", info.subject),
-                "pass the key created together with this certificate (ca init writes ca.crt and ca.key)",
-            )
+            return Err(PkiError::CaKeyMismatch {
+                subject: info.subject,
+            }
             .into());
         }
         let constraints = Constraints::of(&x509)?;
@@ -361,15 +352,12 @@ impl LoadedCa {
     }
 
     /// Refuse hosts outside the CA's name constraints: clients would reject the certificate.
-    pub fn check_hosts(&self, hosts: &[Host]) -> Result<(), Error> {
+    pub fn check_hosts(&self, hosts: &[Host]) -> Result<(), PkiError> {
         if let Some(host) = hosts.iter().find(|h| !self.constraints.permits(h)) {
-            return Err(Error::invalid(
-                format!(
-                    "the CA may not sign for {host}: its name constraints permit only {}",
-                    self.constraints.describe()
-                ),
-                "issue from a CA whose --permitted-dns/--permitted-ip cover the host",
-            ));
+            return Err(PkiError::OutsideConstraints {
+                host: host.to_string(),
+                permitted: self.constraints.describe(),
+            });
         }
         Ok(())
     }
@@ -440,39 +428,29 @@ impl LoadedCa {
 
 fn check_can_sign(x509: &X509Certificate<'_>, info: &CertInfo) -> Result<()> {
     if !x509.is_ca() {
-        return Err(Error::invalid(
-            format!(
-                "'{}' is not a CA certificate (basicConstraints does not say CA:TRUE)",
-                info.subject
-            ),
-            "pass the CA's certificate (ca.crt), not a server certificate; create a CA with certtool ca init",
-        )
+        return Err(PkiError::NotACa {
+            subject: info.subject.clone(),
+        }
         .into());
     }
     let ku = x509
         .key_usage()
         .map_err(|e| anyhow!("invalid keyUsage extension in the CA certificate: {e}"))?;
     if ku.is_some_and(|ku| !ku.value.key_cert_sign()) {
-        return Err(Error::invalid(
-            format!(
-                "the CA certificate '{}' may not sign certificates (keyUsage lacks keyCertSign)",
-                info.subject
-            ),
-            "create a CA with certtool ca init",
-        )
+        return Err(PkiError::CaCannotSign {
+            subject: info.subject.clone(),
+        }
         .into());
     }
     match info.status {
         Status::Valid => Ok(()),
-        Status::Expired => Err(Error::invalid(
-            format!("the CA certificate expired on {}", info.not_after),
-            "create a new CA with certtool ca init (clients must then trust the new ca.crt)",
-        )
+        Status::Expired => Err(PkiError::CaExpired {
+            not_after: info.not_after.clone(),
+        }
         .into()),
-        Status::NotYetValid => Err(Error::invalid(
-            format!("the CA certificate is not valid until {}", info.not_before),
-            "check the system clock, or wait until the CA becomes valid",
-        )
+        Status::NotYetValid => Err(PkiError::CaNotYetValid {
+            not_before: info.not_before.clone(),
+        }
         .into()),
     }
 }
@@ -505,7 +483,7 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let issued = init(&CaSpec {
             common_name: "test CA".to_owned(),
-            validity: Validity::from_flags(now, Some(days), None, None, 3650).unwrap(),
+            validity: Validity::new(now, Some(days), None, None, 3650).unwrap(),
             key_type: KeyType::EcdsaP256,
             path_len: 0,
             constraints,
@@ -517,7 +495,7 @@ mod tests {
     fn leaf(hosts: &[&str], days: u32) -> LeafSpec {
         LeafSpec {
             hosts: hosts.iter().map(|h| Host::parse(h).unwrap()).collect(),
-            validity: Validity::from_flags(OffsetDateTime::now_utc(), Some(days), None, None, 365)
+            validity: Validity::new(OffsetDateTime::now_utc(), Some(days), None, None, 365)
                 .unwrap(),
             key_type: KeyType::EcdsaP256,
         }

@@ -21,10 +21,10 @@ use rcgen::{
 use ring::rand::SecureRandom;
 use zeroize::Zeroizing;
 
+use super::error::PkiError;
 use super::keys::{self, KeyType};
 use super::names::Host;
 use super::validity::Validity;
-use crate::error::Error;
 
 /// What a new server (leaf) certificate must say.
 #[derive(Debug, Clone)]
@@ -150,13 +150,10 @@ impl Renewal {
         let (_, cert) = X509Certificate::from_der(der)
             .map_err(|e| anyhow::anyhow!("not a valid certificate: {e}"))?;
         let key_type = keys::key_type_of(&info.key_algorithm, info.key_bits).ok_or_else(|| {
-            Error::invalid(
-                format!(
-                    "cannot renew a certificate with a {} ({} bits) key",
-                    info.key_algorithm, info.key_bits
-                ),
-                "make a new one with certtool selfsigned or certtool ca issue --key-type ...",
-            )
+            PkiError::UnrenewableKey {
+                algorithm: info.key_algorithm.clone(),
+                bits: info.key_bits,
+            }
         })?;
         let mut hosts = Vec::new();
         if let Ok(Some(san)) = cert.subject_alternative_name() {
@@ -173,11 +170,7 @@ impl Renewal {
             }
         }
         if hosts.is_empty() {
-            return Err(Error::invalid(
-                "the certificate has no DNS or IP subjectAltName to renew it for",
-                "make a new one with certtool selfsigned --host NAME",
-            )
-            .into());
+            return Err(PkiError::NoNamesToRenew.into());
         }
         let client = cert
             .extended_key_usage()
@@ -260,7 +253,7 @@ mod tests {
                 Host::parse("127.0.0.1").unwrap(),
                 Host::parse("::1").unwrap(),
             ],
-            validity: Validity::from_flags(now, Some(10), None, None, 365).unwrap(),
+            validity: Validity::new(now, Some(10), None, None, 365).unwrap(),
             key_type,
         }
     }

@@ -10,8 +10,8 @@ use rustls_pki_types::PrivatePkcs8KeyDer;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::error::PkiError;
 use super::pkcs8::{self, P256, P384};
-use crate::error::Error;
 
 /// The key types certtool generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
@@ -144,11 +144,7 @@ pub fn parse_private_key(label: &str, der: &[u8]) -> Result<PrivateKeyInfo> {
             Ok(rsa_info(&key, "PKCS#1"))
         }
         "ENCRYPTED PRIVATE KEY" => Err(encrypted_key_error()),
-        "OPENSSH PRIVATE KEY" => Err(Error::invalid(
-            "this is an OpenSSH key, not a TLS private key",
-            "TLS keys start with -----BEGIN PRIVATE KEY-----",
-        )
-        .into()),
+        "OPENSSH PRIVATE KEY" => Err(PkiError::OpenSshKey.into()),
         other => Err(anyhow!(
             "unsupported private key type '{}'",
             super::parse::quoted_label(other)
@@ -160,11 +156,7 @@ pub fn parse_private_key(label: &str, der: &[u8]) -> Result<PrivateKeyInfo> {
 /// traditional key with a `Proc-Type: 4,ENCRYPTED` header): services cannot read it either.
 #[must_use]
 pub fn encrypted_key_error() -> anyhow::Error {
-    Error::invalid(
-        "this key is encrypted with a passphrase, which influxd and Prometheus cannot read",
-        "decrypt it with `openssl pkey -in KEY -out KEY.plain` (and keep KEY.plain at mode 0600)",
-    )
-    .into()
+    PkiError::EncryptedKey.into()
 }
 
 /// Load a private key (PKCS#8, SEC1 or PKCS#1 DER) so it can sign, with what we know of it.
@@ -281,11 +273,7 @@ fn parse_sec1(der: &[u8]) -> Result<PrivateKeyInfo> {
 fn generate_rsa(key_type: KeyType) -> Result<Zeroizing<Vec<u8>>> {
     use graviola::signing::rsa::{KeySize, SigningKey};
     if !rsa_instructions_present() {
-        return Err(Error::invalid(
-            "this CPU lacks instructions that RSA key generation needs (AES, PCLMULQDQ, AVX2, BMI2, ADX)",
-            "use --key-type ecdsa-p256, or bring an RSA key made elsewhere",
-        )
-        .into());
+        return Err(PkiError::RsaUnsupportedCpu.into());
     }
     let size = match key_type {
         KeyType::Rsa2048 => KeySize::Rsa2048,
@@ -302,11 +290,7 @@ fn generate_rsa(key_type: KeyType) -> Result<Zeroizing<Vec<u8>>> {
 
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn generate_rsa(_key_type: KeyType) -> Result<Zeroizing<Vec<u8>>> {
-    Err(Error::invalid(
-        "RSA key generation is available on x86_64 and aarch64 only",
-        "use --key-type ecdsa-p256, or bring an RSA key made elsewhere",
-    )
-    .into())
+    Err(PkiError::RsaUnsupportedArch.into())
 }
 
 /// graviola asserts these at its first use: check first, so a missing one is an error, not a panic.
@@ -363,10 +347,13 @@ mod tests {
     }
 
     #[test]
-    fn encrypted_and_ssh_keys_get_hints() {
-        for label in ["ENCRYPTED PRIVATE KEY", "OPENSSH PRIVATE KEY"] {
+    fn encrypted_and_ssh_keys_are_named() {
+        for (label, want) in [
+            ("ENCRYPTED PRIVATE KEY", PkiError::EncryptedKey),
+            ("OPENSSH PRIVATE KEY", PkiError::OpenSshKey),
+        ] {
             let err = parse_private_key(label, b"x").unwrap_err();
-            assert!(crate::error::hint_for(&err).is_some(), "{label}");
+            assert_eq!(err.downcast_ref::<PkiError>(), Some(&want), "{label}");
         }
     }
 

@@ -6,12 +6,14 @@
 
 pub mod ca;
 pub mod cert;
+pub mod error;
 pub mod keys;
 pub mod names;
 pub mod parse;
 pub mod pkcs8;
 pub mod validity;
 
+pub use error::PkiError;
 pub use keys::KeyType;
 pub use names::Host;
 pub use validity::Validity;

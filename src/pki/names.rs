@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::error::Error;
+use super::error::PkiError;
 
 /// One subjectAltName.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +30,7 @@ impl fmt::Display for Host {
 
 impl Host {
     /// Parse one `--host` value.
-    pub fn parse(input: &str) -> Result<Host, Error> {
+    pub fn parse(input: &str) -> Result<Host, PkiError> {
         // Accept the bracketed form people copy from URLs: [::1].
         let unbracketed = input
             .strip_prefix('[')
@@ -63,12 +63,9 @@ impl Host {
 }
 
 /// Parse all `--host` values, dropping exact duplicates. At least one is required.
-pub fn parse_hosts(inputs: &[String]) -> Result<Vec<Host>, Error> {
+pub fn parse_hosts(inputs: &[String]) -> Result<Vec<Host>, PkiError> {
     if inputs.is_empty() {
-        return Err(Error::invalid(
-            "at least one --host is required",
-            "name the server as clients will reach it, e.g. --host influx.example.com --host 127.0.0.1",
-        ));
+        return Err(PkiError::NoHosts);
     }
     let mut hosts: Vec<Host> = Vec::with_capacity(inputs.len());
     for input in inputs {
@@ -107,14 +104,14 @@ pub fn sans_cover(sans: &[String], host: &str) -> bool {
         })
 }
 
-fn invalid_name(input: &str, why: &str) -> Error {
-    Error::invalid(
-        format!("invalid --host '{}': {why}", crate::text::sanitize(input)),
-        "use a DNS name (influx.example.com), a wildcard (*.example.com) or an IP address (127.0.0.1, ::1)",
-    )
+fn invalid_name(input: &str, why: impl Into<String>) -> PkiError {
+    PkiError::InvalidHost {
+        input: crate::text::sanitize(input),
+        why: why.into(),
+    }
 }
 
-fn validate_dns_name(input: &str) -> Result<(), Error> {
+fn validate_dns_name(input: &str) -> Result<(), PkiError> {
     if input.is_empty() {
         return Err(invalid_name(input, "it is empty"));
     }
@@ -155,7 +152,7 @@ fn validate_dns_name(input: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn validate_label(input: &str, label: &str) -> Result<(), Error> {
+fn validate_label(input: &str, label: &str) -> Result<(), PkiError> {
     if label.len() > 63 {
         return Err(invalid_name(input, "a label is longer than 63 characters"));
     }
@@ -176,7 +173,7 @@ fn validate_label(input: &str, label: &str) -> Result<(), Error> {
         } else {
             "it contains a non-ASCII character (use the punycode form, xn--...)".to_owned()
         };
-        return Err(invalid_name(input, &why));
+        return Err(invalid_name(input, why));
     }
     if label.starts_with('-') || label.ends_with('-') {
         return Err(invalid_name(

@@ -436,7 +436,7 @@ mod tests {
                 Host::parse("localhost").unwrap(),
                 Host::parse("::1").unwrap(),
             ],
-            validity: Validity::from_flags(now, Some(30), None, None, 365).unwrap(),
+            validity: Validity::new(now, Some(30), None, None, 365).unwrap(),
             key_type,
         })
         .unwrap()

@@ -5,7 +5,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime, Time};
 
-use crate::error::Error;
+use super::error::PkiError;
 
 /// notBefore is set this far in the past so that a client whose clock is a little behind does
 /// not reject a certificate made moments ago as "not yet valid".
@@ -22,21 +22,19 @@ pub struct Validity {
 }
 
 impl Validity {
-    /// Build the period from the flags. `days` and `not_after` are mutually exclusive (clap
-    /// enforces it); with neither, `default_days` applies.
-    pub fn from_flags(
+    /// The period that starts at `not_before` (default: now less the clock-skew allowance) and
+    /// ends at `not_after`, or `days` (default: `default_days`) later. `days` and `not_after`
+    /// exclude each other (the command line enforces it).
+    pub fn new(
         now: OffsetDateTime,
         days: Option<u32>,
-        not_before: Option<&str>,
-        not_after: Option<&str>,
+        not_before: Option<OffsetDateTime>,
+        not_after: Option<OffsetDateTime>,
         default_days: u32,
-    ) -> Result<Validity, Error> {
-        let not_before = match not_before {
-            Some(s) => parse_time("--not-before", s)?,
-            None => now - CLOCK_SKEW,
-        };
-        let not_after = if let Some(s) = not_after {
-            parse_time("--not-after", s)?
+    ) -> Result<Validity, PkiError> {
+        let not_before = not_before.unwrap_or(now - CLOCK_SKEW);
+        let not_after = if let Some(t) = not_after {
+            t
         } else {
             let days = check_days(days.unwrap_or(default_days))?;
             not_before
@@ -44,14 +42,10 @@ impl Validity {
                 .ok_or_else(after_9999)?
         };
         if not_after <= not_before {
-            return Err(Error::invalid(
-                format!(
-                    "the certificate would expire ({}) before it becomes valid ({})",
-                    format_time(not_after),
-                    format_time(not_before)
-                ),
-                "give a later --not-after, or an earlier --not-before",
-            ));
+            return Err(PkiError::EndsBeforeStart {
+                not_before: format_time(not_before),
+                not_after: format_time(not_after),
+            });
         }
         if not_after.year() > 9999 {
             return Err(after_9999());
@@ -70,11 +64,8 @@ impl Validity {
 }
 
 /// Certificates cannot express dates after 9999-12-31 (RFC 5280's `GeneralizedTime`).
-fn after_9999() -> Error {
-    Error::invalid(
-        "the expiry date would be after the year 9999",
-        "give an earlier --not-before, fewer --days, or an explicit --not-after",
-    )
+fn after_9999() -> PkiError {
+    PkiError::After9999
 }
 
 /// `start` plus `length`, if that is still a date a certificate can hold (up to 9999-12-31).
@@ -90,19 +81,19 @@ pub fn days_until(now: OffsetDateTime, then: OffsetDateTime) -> i64 {
     secs.div_euclid(86_400)
 }
 
-fn check_days(days: u32) -> Result<u32, Error> {
+fn check_days(days: u32) -> Result<u32, PkiError> {
     if days == 0 || days > MAX_DAYS {
-        return Err(Error::invalid(
-            format!("--days must be between 1 and {MAX_DAYS}, not {days}"),
-            "for a certificate that is already expired (to test monitoring), use --not-after",
-        ));
+        return Err(PkiError::DaysOutOfRange {
+            days,
+            max: MAX_DAYS,
+        });
     }
     Ok(days)
 }
 
 /// Parse an RFC 3339 timestamp (`2027-01-31T12:00:00Z`) or a plain date (`2027-01-31`, meaning
 /// 00:00:00 UTC on that day).
-pub fn parse_time(flag: &str, input: &str) -> Result<OffsetDateTime, Error> {
+pub fn parse_time(input: &str) -> Result<OffsetDateTime, PkiError> {
     if let Ok(t) = OffsetDateTime::parse(input, &Rfc3339) {
         return Ok(t.to_offset(time::UtcOffset::UTC));
     }
@@ -110,13 +101,9 @@ pub fn parse_time(flag: &str, input: &str) -> Result<OffsetDateTime, Error> {
     if let Ok(d) = Date::parse(input, &date_format) {
         return Ok(d.with_time(Time::MIDNIGHT).assume_utc());
     }
-    Err(Error::invalid(
-        format!(
-            "{flag} '{}' is not an RFC 3339 date",
-            crate::text::sanitize(input)
-        ),
-        "write it as 2027-01-31 or 2027-01-31T12:00:00Z",
-    ))
+    Err(PkiError::BadDate {
+        input: crate::text::sanitize(input),
+    })
 }
 
 /// A time as RFC 3339 in UTC, to the second: `2027-01-31T12:00:00Z`.
@@ -152,37 +139,40 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-11-25 12:00:00 UTC);
 
+    fn t(text: &str) -> OffsetDateTime {
+        parse_time(text).unwrap()
+    }
+
     #[test]
     fn days_count_from_not_before_exactly() {
-        let v = Validity::from_flags(NOW, Some(365), None, None, 30).unwrap();
+        let v = Validity::new(NOW, Some(365), None, None, 30).unwrap();
         assert_eq!(v.not_before, NOW - CLOCK_SKEW);
         assert_eq!(v.not_after - v.not_before, Duration::days(365));
-        let v = Validity::from_flags(NOW, None, None, None, 30).unwrap();
+        let v = Validity::new(NOW, None, None, None, 30).unwrap();
         assert_eq!(v.not_after - v.not_before, Duration::days(30));
     }
 
     #[test]
     fn not_after_accepts_dates_and_timestamps() {
-        let v = Validity::from_flags(NOW, None, None, Some("2027-01-31"), 365).unwrap();
+        let v = Validity::new(NOW, None, None, Some(t("2027-01-31")), 365).unwrap();
         assert_eq!(v.not_after, datetime!(2027-01-31 00:00:00 UTC));
-        let v =
-            Validity::from_flags(NOW, None, None, Some("2027-01-31T12:30:00+02:00"), 365).unwrap();
+        let v = Validity::new(NOW, None, None, Some(t("2027-01-31T12:30:00+02:00")), 365).unwrap();
         assert_eq!(v.not_after, datetime!(2027-01-31 10:30:00 UTC));
     }
 
     #[test]
     fn past_periods_need_a_matching_not_before() {
-        assert!(Validity::from_flags(NOW, None, None, Some("2020-01-01"), 365).is_err());
+        assert!(Validity::new(NOW, None, None, Some(t("2020-01-01")), 365).is_err());
         let v =
-            Validity::from_flags(NOW, None, Some("2019-01-01"), Some("2020-01-01"), 365).unwrap();
+            Validity::new(NOW, None, Some(t("2019-01-01")), Some(t("2020-01-01")), 365).unwrap();
         assert!(v.days_left(NOW) < 0);
     }
 
     #[test]
     fn bad_values_are_refused() {
-        assert!(Validity::from_flags(NOW, Some(0), None, None, 365).is_err());
-        assert!(Validity::from_flags(NOW, Some(MAX_DAYS + 1), None, None, 365).is_err());
-        assert!(Validity::from_flags(NOW, None, None, Some("tomorrow"), 365).is_err());
+        assert!(Validity::new(NOW, Some(0), None, None, 365).is_err());
+        assert!(Validity::new(NOW, Some(MAX_DAYS + 1), None, None, 365).is_err());
+        assert!(parse_time("tomorrow").is_err());
         assert!(parse_days("-3").unwrap_err().contains("at least 1"));
         assert!(parse_days("soon").unwrap_err().contains("whole number"));
         assert!(parse_days("99999999999").unwrap_err().contains("at most"));
@@ -192,7 +182,7 @@ mod tests {
     #[test]
     fn dates_near_the_year_9999_are_errors_not_panics() {
         for not_before in ["9999-12-31", "9999-12-31T23:59:59Z", "9999-06-01"] {
-            let err = Validity::from_flags(NOW, Some(365), Some(not_before), None, 365);
+            let err = Validity::new(NOW, Some(365), Some(t(not_before)), None, 365);
             assert!(err.is_err(), "{not_before}");
         }
         assert!(checked_end(datetime!(9999-12-31 0:00 UTC), Duration::days(2)).is_none());
