@@ -177,6 +177,22 @@ impl ValidityArgs {
     }
 }
 
+/// `--force`, defined once: what it replaces is said in each command's help.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ForceArgs {
+    /// Replace files that already exist (never through a symbolic link)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `--template-dir`, defined once.
+#[derive(Debug, Clone, Args)]
+pub struct TemplateArgs {
+    /// Directory whose templates (by file name) replace the built-in ones
+    #[arg(long, value_name = "DIR")]
+    pub template_dir: Option<PathBuf>,
+}
+
 /// Where a certificate and key are written.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
@@ -200,9 +216,8 @@ pub struct OutputArgs {
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
 
-    /// Replace existing files (never symbolic links)
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub replace: ForceArgs,
 }
 
 /// A small local certificate authority for servers and clients that must trust each other.
@@ -325,8 +340,8 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     /// Also fail for certificates that expire within this window, e.g. 30d [default: 0s]
-    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
-    pub within: Option<i64>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub within: Option<std::time::Duration>,
 
     /// Print Prometheus metrics (`certtool_cert_not_after_seconds`, ...) instead of text
     #[arg(long)]
@@ -377,8 +392,8 @@ pub struct RenewArgs {
     pub days: Option<u32>,
 
     /// Renew only if the certificate expires within this window, e.g. 30d
-    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds)]
-    pub within: Option<i64>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub within: Option<std::time::Duration>,
 
     /// Keep the existing private key instead of generating a new one
     #[arg(long)]
@@ -430,9 +445,8 @@ pub struct EditArgs {
     #[arg(long, requires = "in_place")]
     pub dry_run: bool,
 
-    /// Directory whose templates (by file name) replace the built-in ones
-    #[arg(long, value_name = "DIR")]
-    pub template_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
 }
 
 /// The certificate and key a server presents.
@@ -483,9 +497,9 @@ pub struct ConfigInfluxdbArgs {
     #[arg(long, requires_all = ["auth", "in_place"])]
     pub secret_in_config: bool,
 
-    /// Replace an existing environment file that holds another secret
-    #[arg(long)]
-    pub force: bool,
+    /// Replaces an existing environment file that holds another secret
+    #[command(flatten)]
+    pub replace: ForceArgs,
 
     #[command(flatten)]
     pub edit: EditArgs,
@@ -606,7 +620,7 @@ Exit status:
 /// promtool does not: the files exist, the key matches the certificate, the certificate is
 /// valid, and it covers --host. Unknown keys are fatal to Prometheus, so templates are checked.
 #[derive(Debug, Args)]
-#[command(after_long_help = CONFIG_PROMETHEUS_HELP)]
+#[command(after_long_help = CONFIG_PROMETHEUS_HELP, mut_arg("force", |a| a.requires("out")))]
 pub struct ConfigPrometheusArgs {
     #[command(flatten)]
     pub pair: ServerPairArgs,
@@ -623,13 +637,12 @@ pub struct ConfigPrometheusArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Replace an existing --out file
-    #[arg(long, requires = "out")]
-    pub force: bool,
+    /// Replaces an existing --out file
+    #[command(flatten)]
+    pub replace: ForceArgs,
 
-    /// Directory whose templates (by file name) replace the built-in ones
-    #[arg(long, value_name = "DIR")]
-    pub template_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
 }
 
 const CONFIG_PROMETHEUS_HELP: &str = "\
@@ -669,9 +682,8 @@ pub struct ConfigPrometheusScrapeArgs {
     #[arg(long, value_name = "FILE", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
 
-    /// Directory whose templates (by file name) replace the built-in ones
-    #[arg(long, value_name = "DIR")]
-    pub template_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
 }
 
 const CONFIG_PROMETHEUS_SCRAPE_HELP: &str = "\
@@ -700,7 +712,8 @@ Exit status:
 #[derive(Debug, Args)]
 #[command(
     after_long_help = VERIFY_HELP,
-    group = clap::ArgGroup::new("mode").required(true).args(["cert", "url"])
+    group = clap::ArgGroup::new("mode").required(true).args(["cert", "url"]),
+    mut_arg("template_dir", |a| a.requires("launch"))
 )]
 pub struct VerifyArgs {
     /// Certificate (chain) to verify with the integrated server, or to launch a server with
@@ -740,8 +753,8 @@ pub struct VerifyArgs {
     pub secret: SecretSourceArgs,
 
     /// Bound on each connection and request
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_seconds)]
-    pub timeout: i64,
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_timeout)]
+    pub timeout: std::time::Duration,
 
     /// Start the real influxd or prometheus with --cert/--key and probe it
     #[arg(long, value_enum, value_name = "SERVER", requires = "cert")]
@@ -756,20 +769,20 @@ pub struct VerifyArgs {
     pub server_bin: Option<PathBuf>,
 
     /// With --launch: how long the server may take to start listening
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse_seconds)]
-    pub start_timeout: i64,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::duration::parse_timeout)]
+    pub start_timeout: std::time::Duration,
 
     /// With --cert/--key: serve on this loopback port (default: a free one)
     #[arg(long, value_name = "PORT", conflicts_with_all = ["url", "launch"])]
     pub port: Option<u16>,
 
     /// With --cert/--key: keep serving this long after the checks, for other clients to try
-    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_seconds, conflicts_with_all = ["url", "launch"])]
-    pub serve_for: Option<i64>,
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_timeout, conflicts_with_all = ["url", "launch"])]
+    pub serve_for: Option<std::time::Duration>,
 
-    /// Directory whose templates replace the built-in ones (for --launch)
-    #[arg(long, value_name = "DIR", requires = "launch")]
-    pub template_dir: Option<PathBuf>,
+    /// With --launch: the templates its config is made from
+    #[command(flatten)]
+    pub templates: TemplateArgs,
 }
 
 const VERIFY_HELP: &str = "\
@@ -861,7 +874,7 @@ pub enum SecretCommand {
 /// --force). Use it as InfluxDB's `[http] shared-secret`, preferably through the environment
 /// variable `INFLUXDB_HTTP_SHARED_SECRET` rather than in the config file.
 #[derive(Debug, Args)]
-#[command(after_long_help = SECRET_GENERATE_HELP)]
+#[command(after_long_help = SECRET_GENERATE_HELP, mut_arg("force", |a| a.requires("out")))]
 pub struct SecretGenerateArgs {
     /// Number of random bytes (at least 32)
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(32..=4096))]
@@ -875,9 +888,9 @@ pub struct SecretGenerateArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Replace an existing --out file
-    #[arg(long, requires = "out")]
-    pub force: bool,
+    /// Replaces an existing --out file
+    #[command(flatten)]
+    pub replace: ForceArgs,
 }
 
 const SECRET_GENERATE_HELP: &str = "\
@@ -950,8 +963,8 @@ pub struct JwtMintArgs {
     pub users_file: Option<PathBuf>,
 
     /// Lifetime from now, e.g. 30s, 15m, 12h, 7d
-    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::duration::parse_seconds, conflicts_with = "exp")]
-    pub ttl: i64,
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::duration::parse, conflicts_with = "exp")]
+    pub ttl: std::time::Duration,
 
     /// Expiry as Unix seconds or an RFC 3339 time, instead of --ttl
     #[arg(long, value_name = "UNIX|RFC3339", allow_negative_numbers = true)]
@@ -1003,8 +1016,8 @@ pub struct JwtVerifyArgs {
     pub user: Option<String>,
 
     /// Accept a token this long past its exp (clock skew)
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::duration::parse_seconds)]
-    pub leeway: i64,
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::duration::parse)]
+    pub leeway: std::time::Duration,
 
     #[command(flatten)]
     pub secret: SecretSourceArgs,

@@ -1,7 +1,33 @@
 //! Human durations on the command line: `30s`, `15m`, `12h`, `7d` (a bare number is seconds).
 
-/// Parse a duration into seconds; used as a clap value parser.
-pub fn parse_seconds(input: &str) -> Result<i64, String> {
+use std::time::Duration;
+
+/// Parse a duration (whole seconds, up to 100 years); used as a clap value parser, so each
+/// flag is parsed once into a typed value.
+pub fn parse(input: &str) -> Result<Duration, String> {
+    parse_seconds(input).map(|s| Duration::from_secs(s.unsigned_abs()))
+}
+
+/// [`parse`], refusing zero: for timeouts and waits, where 0 s would mean "fail at once" (or,
+/// for a socket, is not allowed at all).
+pub fn parse_timeout(input: &str) -> Result<Duration, String> {
+    let d = parse(input)?;
+    if d.is_zero() {
+        return Err(format!(
+            "'{}' is no time at all: give at least 1s",
+            input.trim()
+        ));
+    }
+    Ok(d)
+}
+
+/// A duration as whole seconds, for comparing with certificate and token times.
+#[must_use]
+pub fn whole_seconds(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn parse_seconds(input: &str) -> Result<i64, String> {
     let input = input.trim();
     let (number, unit) = match input.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => input.split_at(i),
@@ -49,6 +75,15 @@ mod tests {
         assert!(parse_seconds("5w").is_err());
         assert!(parse_seconds("").is_err());
         assert!(parse_seconds("999999999999d").is_err());
+    }
+
+    #[test]
+    fn typed_durations_and_timeouts() {
+        assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse("0s"), Ok(Duration::ZERO));
+        assert!(parse_timeout("0s").is_err());
+        assert_eq!(parse_timeout("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(whole_seconds(Duration::from_secs(86_400)), 86_400);
     }
 
     #[test]

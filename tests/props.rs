@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use certtool::config::influxdb::Kind;
 use certtool::config::{apply_snippet, toml_keys};
-use certtool::duration::parse_seconds;
+use certtool::duration::{parse, parse_timeout};
 use certtool::jwt;
 use certtool::pki::KeyType;
 use certtool::pki::ca::IpRange;
@@ -163,8 +163,11 @@ proptest! {
 
     #[test]
     fn durations_never_panic(input in "[0-9]{0,25}[smhdx]?|\\PC{0,12}") {
-        if let Ok(seconds) = parse_seconds(&input) {
-            prop_assert!(seconds >= 0);
+        if let Ok(d) = parse(&input) {
+            prop_assert!(d.as_secs() <= 100 * 365 * 86_400);
+        }
+        if let Ok(d) = parse_timeout(&input) {
+            prop_assert!(!d.is_zero());
         }
     }
 

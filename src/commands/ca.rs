@@ -48,7 +48,7 @@ pub(crate) fn key_and_cert(paths: &OutputPaths, key_pem: &str, cert_pem: &str) -
 
 fn write_options(output: &OutputArgs) -> Result<WriteOptions> {
     Ok(WriteOptions {
-        force: output.force,
+        force: output.replace.force,
         owner: resolve_owner(output.owner.as_deref())?,
         ..WriteOptions::default()
     })

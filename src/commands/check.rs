@@ -79,7 +79,7 @@ pub fn run(args: &CheckArgs, out: &mut Output) -> Result<ExitStatus> {
         .into());
     }
     let now = OffsetDateTime::now_utc();
-    let window = args.within.unwrap_or(0);
+    let window = args.within.map_or(0, crate::duration::whole_seconds);
     for path in &args.paths {
         super::repair_before_reading(out, path)?;
     }

@@ -31,7 +31,7 @@ fn expiry(args: &JwtMintArgs, now: i64) -> Result<i64> {
             Ok(unix) => unix,
             Err(_) => parse_time(text).context("--exp")?.unix_timestamp(),
         },
-        None => now.saturating_add(args.ttl),
+        None => now.saturating_add(crate::duration::whole_seconds(args.ttl)),
     };
     if exp <= now && !args.allow_expired {
         return Err(Error::invalid(
@@ -176,7 +176,7 @@ fn verify(args: &JwtVerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let expect = Expectations {
         now,
-        leeway: args.leeway,
+        leeway: crate::duration::whole_seconds(args.leeway),
         username: args.user.as_deref(),
     };
     let result = jwt::verify(&token, &secret, &expect);

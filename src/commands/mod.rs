@@ -261,7 +261,7 @@ mod tests {
             cert_out: None,
             key_out: None,
             owner: None,
-            force: false,
+            replace: crate::cli::ForceArgs { force: false },
         }
     }
 

@@ -37,7 +37,7 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
     files::check_targets([cert_path.as_path(), key_path.as_path()], true)?;
     let (der, info) = read_certificate(cert_path, now)?;
     let seconds_left = (info.not_after_time - now).whole_seconds();
-    if let Some(window) = args.within
+    if let Some(window) = args.within.map(crate::duration::whole_seconds)
         && seconds_left > window
     {
         return report_not_due(out, cert_path, &info);

@@ -38,14 +38,14 @@ fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     super::lock_targets(out, [path.as_path()])?;
-    files::check_targets([path.as_path()], args.force)?;
+    files::check_targets([path.as_path()], args.replace.force)?;
     let value = secret::generate(usize::from(args.bytes), args.encoding)?;
     let mut file = PlannedFile::new(path.clone(), FileKind::Secret, value.as_bytes());
     file.contents.push(b'\n');
     let written = files::write_all(
         &[file],
         WriteOptions {
-            force: args.force,
+            force: args.replace.force,
             ..WriteOptions::default()
         },
     )?;

@@ -56,7 +56,7 @@ impl Plan {
             key_path,
             bundle_path: args.bundle.clone(),
             write: WriteOptions {
-                force: args.output.force,
+                force: args.output.replace.force,
                 owner: resolve_owner(args.output.owner.as_deref())?,
                 ..WriteOptions::default()
             },

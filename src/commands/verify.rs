@@ -30,7 +30,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Run `certtool verify`.
 pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
-    let timeout = seconds(args.timeout);
+    let timeout = args.timeout;
     let mut server = None;
     for path in args.cert.iter().chain(&args.key) {
         super::repair_before_reading(out, path)?;
@@ -51,16 +51,13 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     report(out, mode, ok, &checks, &chain)?;
     if let (Some(server), Some(duration)) = (&server, args.serve_for) {
         out.note(&format!(
-            "serving on {} for {duration} s (Ctrl-C stops)",
-            server.addr
+            "serving on {} for {} (Ctrl-C stops)",
+            server.addr,
+            crate::duration::describe(crate::duration::whole_seconds(duration))
         ))?;
-        serve_until(seconds(duration));
+        serve_until(duration);
     }
     Ok(ExitStatus::from_ok(ok))
-}
-
-fn seconds(s: i64) -> Duration {
-    Duration::from_secs(u64::try_from(s.max(1)).unwrap_or(5))
 }
 
 fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> {
@@ -144,7 +141,7 @@ fn probe_for(
         insecure: args.insecure,
         kind: args.kind,
         auth,
-        timeout: seconds(args.timeout),
+        timeout: args.timeout,
     })
 }
 
@@ -217,8 +214,8 @@ fn launch_spec<'a>(
         cert: &pair.cert,
         key: &pair.key,
         config: args.config.as_deref(),
-        template_dir: args.template_dir.as_deref(),
-        start_timeout: seconds(args.start_timeout),
+        template_dir: args.templates.template_dir.as_deref(),
+        start_timeout: args.start_timeout,
         secret_env: args.secret.secret_env.as_deref(),
     })
 }

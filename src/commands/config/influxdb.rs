@@ -29,7 +29,7 @@ pub(super) fn v1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
     } else {
         None
     };
-    let template = Template::InfluxdbHttp.load(args.edit.template_dir.as_deref())?;
+    let template = Template::InfluxdbHttp.load(args.edit.templates.template_dir.as_deref())?;
     let in_config = secret.as_deref().filter(|_| args.secret_in_config);
     let snippet = influxdb::v1_snippet(
         &template,
@@ -77,7 +77,7 @@ fn print_v1(
     env_path: &Path,
 ) -> Result<Option<EnvFile>> {
     let env = match secret {
-        Some(secret) => Some(write_env_file(env_path, secret, args.force, false)?),
+        Some(secret) => Some(write_env_file(env_path, secret, args.replace.force, false)?),
         None => None,
     };
     print_snippet(
@@ -106,7 +106,8 @@ fn edit_v1(
     })?;
     let (env, env_file) = match (secret, args.secret_in_config) {
         (Some(secret), false) => {
-            let (env, file) = plan_env_file(env_path, secret, args.force, args.edit.dry_run)?;
+            let (env, file) =
+                plan_env_file(env_path, secret, args.replace.force, args.edit.dry_run)?;
             (Some(env), file)
         }
         _ => (None, None),
@@ -275,7 +276,7 @@ fn note_env_wiring(out: &mut Output, env: &EnvFile) -> Result<()> {
 /// edited into `--in-place`.
 pub(super) fn v2(args: &ConfigInfluxdb2Args, out: &mut Output) -> Result<()> {
     let pair = service_pair(&args.pair, out)?;
-    let template = Template::Influxdb2Tls.load(args.edit.template_dir.as_deref())?;
+    let template = Template::Influxdb2Tls.load(args.edit.templates.template_dir.as_deref())?;
     let snippet = influxdb::v2_snippet(&template, &pair.cert, &pair.key, args.strict_ciphers)?;
     let flags = influxdb::v2_flags(&pair.cert, &pair.key, args.strict_ciphers);
     let Some(config) = &args.edit.in_place else {

@@ -32,7 +32,7 @@ pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
         }
         None => None,
     };
-    let template = Template::PrometheusWebConfig.load(args.template_dir.as_deref())?;
+    let template = Template::PrometheusWebConfig.load(args.templates.template_dir.as_deref())?;
     let snippet = prometheus::web_config(&template, &pair.cert, &pair.key, client_ca.as_deref())?;
     let Some(path) = &args.out else {
         return print_snippet(out, Template::PrometheusWebConfig, &snippet, None);
@@ -44,7 +44,7 @@ pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
             snippet.as_bytes(),
         )],
         WriteOptions {
-            force: args.force,
+            force: args.replace.force,
             ..WriteOptions::default()
         },
     )?;
@@ -72,7 +72,7 @@ pub(super) fn scrape(args: &ConfigPrometheusScrapeArgs, out: &mut Output) -> Res
         client_cert: client(&args.client_cert)?,
         client_key: client(&args.client_key)?,
     };
-    let template = Template::PrometheusScrape.load(args.template_dir.as_deref())?;
+    let template = Template::PrometheusScrape.load(args.templates.template_dir.as_deref())?;
     let snippet = prometheus::scrape_job(&template, &scrape)?;
     print_snippet(out, Template::PrometheusScrape, &snippet, None)
 }

@@ -71,7 +71,9 @@ pub(super) fn run(args: &ConfigTelegrafArgs, out: &mut Output) -> Result<()> {
         database: args.database.clone(),
         v2: args.org.clone().zip(args.bucket.clone()),
     };
-    let template = output.template().load(args.edit.template_dir.as_deref())?;
+    let template = output
+        .template()
+        .load(args.edit.templates.template_dir.as_deref())?;
     let snippet = output.snippet(&template)?;
     match &args.edit.in_place {
         None => print_snippet(out, output.template(), &snippet, None)?,
