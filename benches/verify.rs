@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use certtool::pki::cert::{LeafSpec, self_signed};
 use certtool::pki::{Host, KeyType, Validity};
-use certtool::verify::duplex;
 use certtool::verify::local::{self, ServedPair};
 use certtool::verify::trust::PinnedVerifier;
+use certtool::verify::{client, duplex};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::OffsetDateTime;
@@ -43,7 +43,7 @@ fn handshake(c: &mut Criterion) {
             ("tls13", &rustls::version::TLS13),
             ("tls12", &rustls::version::TLS12),
         ] {
-            let config = local::client_config(version, verifier.clone()).expect("client config");
+            let config = client::client_config(version, verifier.clone()).expect("client config");
             group.bench_function(format!("{}/{name}", key_type.name()), |b| {
                 b.iter(|| {
                     duplex::check(

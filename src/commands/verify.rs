@@ -27,26 +27,71 @@ use crate::verify::{ChainEntry, Check, LocalPlan, describe_chain, hosts_from_san
 /// Set by Ctrl-C (and SIGTERM) while a launched server runs, so it is stopped, not orphaned.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// What `verify` was asked to do, decided once from the flags (clap has already enforced
+/// which combinations are allowed).
+enum Mode {
+    /// The pair, with the integrated server and client.
+    Local(ServerPairArgs),
+    /// A running server.
+    Url(String),
+    /// A real server launched with the pair.
+    Launch(launch::Service, ServerPairArgs),
+}
+
+impl Mode {
+    fn of(args: &VerifyArgs) -> Result<Mode> {
+        let pair = || -> Result<ServerPairArgs> {
+            match (&args.cert, &args.key) {
+                (Some(cert), Some(key)) => Ok(ServerPairArgs {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => Err(Error::invalid(
+                    "give the pair with --cert and --key, or a server with --url",
+                    "see certtool verify --help",
+                )
+                .into()),
+            }
+        };
+        Ok(match (&args.url, args.launch) {
+            (Some(url), _) => Mode::Url(url.clone()),
+            (None, Some(service)) => Mode::Launch(service, pair()?),
+            (None, None) => Mode::Local(pair()?),
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Mode::Local(_) => "local",
+            Mode::Url(_) => "url",
+            Mode::Launch(..) => "launch",
+        }
+    }
+}
+
 /// Run `certtool verify`.
 pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
-    let timeout = args.timeout;
+    let mode = Mode::of(args)?;
     let mut server = None;
-    for path in args.cert.iter().chain(&args.key) {
-        super::repair_before_reading(out, path)?;
+    if let Mode::Local(pair) | Mode::Launch(_, pair) = &mode {
+        super::repair_before_reading(out, &pair.cert)?;
+        super::repair_before_reading(out, &pair.key)?;
     }
-    let (mode, checks, chain) = if let Some(url) = &args.url {
-        let probe = probe_for(args, Target::parse(url)?, read_ca(args.ca.as_deref())?, out)?;
-        let outcome = probe.run(now)?;
-        ("url", outcome.checks, outcome.chain)
-    } else if let Some(service) = args.launch {
-        let (checks, chain) = launched(args, service, now, out)?;
-        ("launch", checks, chain)
-    } else {
-        let (checks, chain, running) = integrated(args, now, timeout)?;
-        server = running;
-        ("local", checks, chain)
+    let (checks, chain) = match &mode {
+        Mode::Url(url) => {
+            let probe = probe_for(args, Target::parse(url)?, read_ca(args.ca.as_deref())?, out)?;
+            let outcome = probe.run(now)?;
+            (outcome.checks, outcome.chain)
+        }
+        Mode::Launch(service, pair) => launched(args, *service, pair, now, out)?,
+        Mode::Local(pair) => {
+            let (checks, chain, running) = integrated(args, pair, now)?;
+            server = running;
+            (checks, chain)
+        }
     };
+    let mode = mode.name();
     let ok = checks.iter().all(|c| c.ok);
     report(out, mode, ok, &checks, &chain)?;
     if let (Some(server), Some(duration)) = (&server, args.serve_for) {
@@ -67,17 +112,15 @@ fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> 
 
 fn integrated(
     args: &VerifyArgs,
+    pair: &ServerPairArgs,
     now: OffsetDateTime,
-    timeout: Duration,
 ) -> Result<(
     Vec<Check>,
     Vec<ChainEntry>,
     Option<crate::verify::local::Server>,
 )> {
-    let (cert, key) = (
-        args.cert.as_deref().context("--cert is required")?,
-        args.key.as_deref().context("--key is required")?,
-    );
+    let (cert, key) = (pair.cert.as_path(), pair.key.as_path());
+    let timeout = args.timeout;
     let chain = inputs::load_chain(cert, "certificate")?;
     let key_path = key;
     let key = inputs::load_key(key_path, "give the certificate's private key with --key")?;
@@ -148,15 +191,12 @@ fn probe_for(
 fn launched(
     args: &VerifyArgs,
     service: launch::Service,
+    pair_args: &ServerPairArgs,
     now: OffsetDateTime,
     out: &mut Output,
 ) -> Result<(Vec<Check>, Vec<ChainEntry>)> {
-    let pair_args = ServerPairArgs {
-        cert: args.cert.clone().context("--cert is required")?,
-        key: args.key.clone().context("--key is required")?,
-    };
-    let pair = service_pair(&pair_args, out)?;
-    let ca = launch_trust(args, &pair_args, &pair)?;
+    let pair = service_pair(pair_args, out)?;
+    let ca = launch_trust(args, pair_args, &pair)?;
     // Ctrl-C and SIGTERM stop the launched server instead of orphaning it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     let launch = launch_spec(args, service, &pair)?;

@@ -13,7 +13,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 
-use super::local::{Handshake, http_response};
+use super::client::Handshake;
+use super::local::http_response;
 use super::trust::describe_tls_error;
 
 /// A client's loopback connection to the integrated server and the server's end of it.

@@ -14,7 +14,7 @@ use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use super::trust::{self, Recording};
-use super::{ChainEntry, Check, describe_chain, local};
+use super::{ChainEntry, Check, client, describe_chain};
 use crate::error::Error;
 use crate::jwt::{Alg, Signer};
 use crate::text::sanitize;
@@ -121,8 +121,8 @@ impl Probe {
     pub fn run(&self, now: OffsetDateTime) -> Result<Outcome> {
         let addr = self.target.addr(self.timeout)?;
         let recording = Recording::new(self.verifier()?);
-        let config = local::client_config_any(recording.clone())?;
-        let result = local::handshake_only(addr, &self.target.host, config, self.timeout);
+        let config = client::client_config_any(recording.clone())?;
+        let result = client::handshake_only(addr, &self.target.host, config, self.timeout);
         let seen = recording.seen();
         let chain = describe_chain(&seen.chain, now);
         let mut checks = Vec::new();
