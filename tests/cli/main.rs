@@ -24,5 +24,6 @@ mod perms;
 mod reliability;
 mod renew;
 mod selfsigned;
+mod snapshots;
 mod support;
 mod verify;
