@@ -51,17 +51,47 @@ pub fn run(cli: &cli::Cli) -> u8 {
         Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             // One line, whatever the message quotes (paths, labels, a server's words).
-            let _ = writeln!(
-                stderr,
-                "certtool: error: {}",
-                text::sanitize(&format!("{err:#}"))
-            );
-            if let Some(hint) = error::hint_for(&err) {
-                let _ = writeln!(stderr, "  hint: {}", text::sanitize(&hint));
+            let message = text::sanitize(&format!("{err:#}"));
+            let hint = error::hint_for(&err).map(|h| text::sanitize(&h));
+            let code = error::exit_code_for(&err);
+            let _ = writeln!(stderr, "certtool: error: {message}");
+            if let Some(hint) = &hint {
+                let _ = writeln!(stderr, "  hint: {hint}");
             }
-            error::exit_code_for(&err)
+            // Scripts that parse stdout get JSON there too.
+            if cli.json {
+                let _ = output::json_error(&mut stdout, &message, hint.as_deref(), code);
+            }
+            code
         }
     }
+}
+
+/// For a usage error that clap is about to print: when `--json` was asked for, the JSON error
+/// object on stdout too (help and version requests are not errors).
+pub fn report_usage_error(err: &clap::Error) {
+    use clap::error::ErrorKind;
+    let asked_for_json = std::env::args_os().skip(1).any(|a| a == "--json");
+    if !asked_for_json
+        || matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        )
+    {
+        return;
+    }
+    let text = err.to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or("usage error")
+        .trim_start_matches("error: ");
+    let _ = output::json_error(
+        &mut io::stdout().lock(),
+        &text::sanitize(message),
+        Some("see certtool --help"),
+        ExitStatus::ERROR_CODE,
+    );
 }
 
 /// Before any key or secret is read: no core dump, and no ptrace attach or /proc/PID/mem read

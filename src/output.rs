@@ -10,6 +10,38 @@ use serde::Serialize;
 
 use crate::text::{sanitize, sanitize_lines};
 
+/// `{"ok": false, "error": {...}}`: what `--json` prints on stdout when a command fails, as well
+/// as the line on stderr, so that a script parsing stdout always gets JSON.
+pub fn json_error(
+    out: &mut dyn Write,
+    message: &str,
+    hint: Option<&str>,
+    exit_code: u8,
+) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Failure<'a> {
+        ok: bool,
+        error: Details<'a>,
+    }
+    #[derive(Serialize)]
+    struct Details<'a> {
+        message: &'a str,
+        hint: Option<&'a str>,
+        exit_code: u8,
+    }
+    let failure = Failure {
+        ok: false,
+        error: Details {
+            message,
+            hint,
+            exit_code,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &failure)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
 /// Where a command writes, and how.
 pub struct Output<'a> {
     out: &'a mut dyn Write,

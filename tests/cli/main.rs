@@ -19,6 +19,7 @@ mod docs;
 mod hardening;
 mod inspect;
 mod interop;
+mod json;
 mod jwt;
 mod perms;
 mod reliability;
