@@ -1,4 +1,6 @@
 //! Human durations on the command line: `30s`, `15m`, `12h`, `7d` (a bare number is seconds).
+//!
+//! Pure parsing and formatting; it must not know which flag it parses.
 
 use std::time::Duration;
 

@@ -4,6 +4,8 @@
 //! that said "no" (exit 1), and any `Err` is a usage, input or I/O error (exit 2). Most errors are
 //! plain `anyhow` errors with context naming the path; the variants below exist because they carry
 //! a hint telling the user what to do next.
+//!
+//! It must not print: `lib::run` renders errors.
 
 use std::path::{Path, PathBuf};
 

@@ -1,18 +1,49 @@
 //! certtool: provision TLS certificates and shared secrets for InfluxDB, Telegraf and
 //! Prometheus, and prove they work.
 //!
-//! The binary is a thin shell around this library so that tests and benches call the same code:
-//! - `cli`: the command line (clap), source of help, man pages and completions;
-//! - `commands`: one module per subcommand;
-//! - `pki`: keys, names, validity, certificates, parsing (pure, no I/O);
+//! The binary (`main.rs`) is a thin shell around this library, so tests and benches call the
+//! same code. Every command runs parse → validate → act → report: clap parses (`cli`), the
+//! command module checks and plans, reads through `inputs`, computes in the pure `pki` and
+//! `config`, writes through `files`, and prints through `output`.
+//!
+//! Where each subcommand lives:
+//!
+//! - `selfsigned` → `commands::selfsigned` → `pki::{names, validity, cert}` → `files`
+//! - `ca init`, `ca issue` → `commands::ca` → `inputs::load_ca`, `pki::ca` → `files`
+//! - `check` → `commands::check` → `files::list_dir`, `inputs::load_summaries`
+//! - `renew` → `commands::renew` → `inputs::{load_bundle, load_key, load_ca}`,
+//!   `pki::cert::Renewal` → `files` (with `.bak`)
+//! - `config influxdb`, `influxdb2` → `commands::config::influxdb` →
+//!   `config::{influxdb, edit, template}`, `secret` → `files`
+//! - `config telegraf` → `commands::config::telegraf` → `config::{telegraf, edit}`, `url`
+//! - `config prometheus`, `prometheus-scrape` → `commands::config::prometheus` →
+//!   `config::{prometheus, template}` → `files`
+//! - `verify --cert --key` → `commands::verify` → `verify::{pair, local, client, duplex, trust}`
+//! - `verify --url` → `commands::verify` → `url`, `verify::{probe, client, trust}`, `jwt`
+//! - `verify --launch` → `commands::verify` → `verify::launch`, then `verify::probe`
+//! - `inspect` → `commands::inspect` → `inputs::{describe, load_key}`
+//! - `perms` → `commands::perms` → `files::{ExistingFile, list_dir}`
+//! - `secret generate` → `commands::secret` → `secret` → `files`
+//! - `jwt mint`, `jwt verify`, `jwt decode` → `commands::jwt` → `jwt`, `secret`
+//! - `completions` → `commands::completions` → `cli`
+//!
+//! The layers:
+//! - `cli`: the command line (clap), source of help, man pages and completions; nothing else.
+//! - `commands`: one module per subcommand, and the few helpers several share (`commands`).
+//! - `inputs`: the one input loader (certificates, chains, keys, pairs, CAs, bundles), with one
+//!   wording for "holds no certificate / private key" and one size limit.
+//! - `pki`: keys, names, validity, certificates, the local CA, parsing; pure (no I/O), with
+//!   typed errors (`pki::PkiError`) that name no flag.
+//! - `config`: templates, TOML key placement, pure in-place edits and diffs.
+//! - `verify`: the integrated TLS server and client, trust, probes, launched servers.
 //! - `files`: the one secure, atomic file writer, with `files::journal` (the intent record that
 //!   lets the next run complete or undo a write that was killed), `files::lock` (directory
 //!   locks, so two runs never interleave a pair) and `files::interrupt` (SIGINT/SIGTERM/SIGHUP
-//!   while writing);
-//! - `inputs`: the one input loader (certificates, chains, keys, pairs, CAs, bundles), with one
-//!   wording for "holds no certificate / private key" and one size limit;
-//! - `output`: stdout/stderr/JSON;
-//! - `error`: exit statuses and errors with hints.
+//!   while writing).
+//! - `secret`, `jwt`: the one secret reader; InfluxDB's shared-secret tokens.
+//! - `output`: stdout, stderr and `--json`; `text`: the one sanitiser and shared formats.
+//! - `error`: exit statuses, errors with hints, and the hints for `pki` errors.
+//! - `duration`, `url`: the parsers of `--timeout 5s` and `--url https://...`.
 
 pub mod cli;
 pub mod commands;

@@ -1,4 +1,6 @@
 //! The `certtool` binary: parse the command line, run it, exit with its status.
+//!
+//! It must not do anything but parse, run and exit.
 
 use std::process::ExitCode;
 

@@ -1,4 +1,6 @@
 //! `certtool ca init` and `certtool ca issue`: a small local CA and the certificates it signs.
+//!
+//! It must not sign anything the CA's name constraints forbid, nor write but through `files`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,8 @@
 //! `certtool check`: expiry monitoring with exit codes that scripts can trust, as text, JSON or
 //! Prometheus metrics.
+//!
+//! It must not change files (but repair killed writes, through `files`), nor verify
+//! signatures: it watches dates.
 
 use std::fmt::Write as _;
 use std::fs;

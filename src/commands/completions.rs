@@ -1,4 +1,6 @@
 //! `certtool completions`: shell completion scripts generated from the clap definitions.
+//!
+//! It must not do anything but print the script.
 
 use anyhow::Result;
 use clap::CommandFactory;

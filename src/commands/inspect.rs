@@ -1,5 +1,7 @@
 //! `certtool inspect`: what a certificate, chain, key or bundle file holds, and whether a key
 //! matches its certificate.
+//!
+//! It must not change any file (it repairs only what a killed certtool left, through `files`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,6 @@
 //! `certtool jwt mint | verify | decode`: InfluxDB shared-secret tokens.
+//!
+//! It must not print the secret, nor take it from argv.
 
 use std::io::{BufRead, Read};
 

@@ -1,5 +1,7 @@
 //! One module per subcommand, each with `run(args, out) -> Result<ExitStatus>`, plus the few
 //! helpers several commands share (output paths, owner, the "what was written" summary).
+//!
+//! Helpers here are shared by several commands; a command must not import another command's module.
 
 pub mod ca;
 pub mod check;

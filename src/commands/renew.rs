@@ -1,5 +1,7 @@
 //! `certtool renew`: re-issue a certificate with the same names and replace it atomically,
 //! keeping the old pair as `.bak`; idempotent with `--within`, so it can run from a timer.
+//!
+//! It must not replace the pair but through `files` (all or nothing, `.bak` kept).
 
 use std::fmt::Write as _;
 use std::os::fd::AsFd as _;

@@ -1,4 +1,6 @@
 //! `certtool secret generate`: a random shared secret, to stdout or a 0600 file.
+//!
+//! It must not print the secret when writing it to a file, nor put it in `--json`.
 
 use anyhow::Result;
 use serde::Serialize;

@@ -2,6 +2,8 @@
 //!
 //! Parse → validate → act: the flags become a [`Plan`] (hosts, validity, paths, owner) and every
 //! output path is checked before a key is generated, so a refused run leaves nothing behind.
+//!
+//! It must not write but through `files`, nor make a key before the targets are checked.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! `certtool verify`: the integrated server (`--cert/--key`), a probe of a running server
 //! (`--url`), or a launched real server (`--launch`), each reported check by check.
+//!
+//! It must not run checks itself: `verify::*` does; it only chooses and reports them.
 
 use std::fmt::Write as _;
 use std::net::TcpListener;

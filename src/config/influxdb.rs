@@ -1,4 +1,6 @@
 //! InfluxDB 1.x (`[http]` in influxdb.conf) and 2.x (flat `tls-*` keys in config.toml).
+//!
+//! Pure: it must not read or write files; the command does.
 
 use std::path::Path;
 

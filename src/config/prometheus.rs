@@ -1,4 +1,6 @@
 //! Prometheus: the web config (`--web.config.file`) and a scrape job's `tls_config`.
+//!
+//! Pure: it must not read or write files; the command does.
 
 use anyhow::Result;
 use zeroize::Zeroizing;

@@ -1,4 +1,6 @@
 //! Telegraf's `[[outputs.influxdb]]` and `[[outputs.influxdb_v2]]`.
+//!
+//! Pure: it must not read or write files; the command does.
 
 use anyhow::{Context, Result, bail};
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};

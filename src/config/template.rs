@@ -4,6 +4,8 @@
 //! The template language is two rules, so that a template stays a readable config file:
 //! `{{name}}` is replaced by a value (already escaped as a TOML or YAML string), and a line that
 //! starts with `{{?name}}` is kept only when `name` has a value.
+//!
+//! It reads template files only (for `--template-dir`); it must not write anything.
 
 use std::path::Path;
 

@@ -9,6 +9,8 @@
 //! Where the text lives, in toml_edit's model: comment lines before a key are that key's prefix
 //! decor; comment lines after the last key of a table (or in a table with no keys at all) are the
 //! prefix of the next table header in the document, or the document's trailing text.
+//!
+//! It must not read or write files, nor decide which keys a service needs.
 
 use anyhow::{Result, anyhow};
 use toml_edit::{DocumentMut, Item, Key, RawString, Table, Value};

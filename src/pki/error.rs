@@ -3,6 +3,8 @@
 //! The command layer turns each into advice that does (`crate::error::hint_for`), so `pki`
 //! stays usable from tests, benches and later callers (provisioning, ACME) that have no flags.
 //! Every value quoted here is sanitised where it is made.
+//!
+//! It must not name a flag or a command: hints belong to the command layer.
 
 /// Why a host name, date, constraint, key or CA was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

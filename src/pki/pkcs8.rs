@@ -3,6 +3,8 @@
 //!
 //! v1 on purpose: it is what every tool reads. ring writes Ed25519 keys as PKCS#8 v2 (with the
 //! public key), which OpenSSL 3.0 cannot load.
+//!
+//! Pure DER wrapping; it must not read files or keep key bytes beyond the returned buffer.
 
 use yasna::models::ObjectIdentifier;
 use zeroize::Zeroizing;

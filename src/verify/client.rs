@@ -1,6 +1,8 @@
 //! The TLS client certtool verifies with: client configs (one protocol version, or both) with a
 //! given verifier and no session resumption, and a connect-and-handshake that reports what was
 //! negotiated. Shared by the integrated checks of a pair and by probes of running servers.
+//!
+//! It must not decide what to trust: the caller passes the verifier.
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;

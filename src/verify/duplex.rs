@@ -2,6 +2,8 @@
 //! server accepts the client's connection on its 127.0.0.1 listener, and each turn moves what
 //! one side wrote to the other. No thread is spawned and no wake-up crosses cores, which were
 //! most of the cost of a check against a threaded server.
+//!
+//! It must not start threads or decide what is checked.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -8,6 +8,8 @@
 //! in a process group of its own. The temporary directory is 0700 and every file in it 0600 (the
 //! config copy may hold the shared secret); directories left by killed runs are removed by the
 //! next launch.
+//!
+//! It must not listen or connect beyond 127.0.0.1, nor leave a server or a temp directory behind.
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};

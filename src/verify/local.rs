@@ -1,5 +1,7 @@
 //! The integrated server: a rustls server on 127.0.0.1 serving the pair under test (the
 //! client that checks it is in `client`, the checks in `pair`).
+//!
+//! It serves on loopback only and must not decide what is checked.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

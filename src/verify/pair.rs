@@ -1,6 +1,8 @@
 //! The integrated check of a pair: the static checks (key, dates, chain, names), offline and
 //! independent, then real TLS 1.3 and 1.2 handshakes with the integrated server (`local`) by the
 //! client (`client`), for every name.
+//!
+//! It must not read files or print: the command loads the pair and reports the checks.
 
 use std::net::TcpListener;
 use std::time::Duration;

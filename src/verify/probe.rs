@@ -1,6 +1,8 @@
 //! Probing a running server: the TLS handshake with real hostname verification and the chain it
 //! serves, then the service itself over HTTPS (ureq): InfluxDB's `/ping`, Prometheus's
 //! `/-/healthy`, and with a user and secret, that tokens are accepted and required.
+//!
+//! It must not use the integrated server, and sends the secret only as a minted token.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;

@@ -6,6 +6,8 @@
 //! exactly those, so pinning is the honest check: the very same bytes, in date, for the name);
 //! and, with `--insecure`, anything. A recording wrapper keeps the chain the server presented
 //! and the verdict, so a refused handshake can still say what was served and why it failed.
+//!
+//! It must not connect anywhere: it only decides what a client accepts.
 
 use std::sync::{Arc, Mutex};
 

@@ -1,5 +1,7 @@
 //! `certtool config influxdb` (1.x: `[http]` HTTPS, token authentication, the secret in an
 //! environment file) and `config influxdb2` (2.x: flat `tls-*` keys, and the influxd flags).
+//!
+//! It must not edit TOML text itself: `config::edit` and `config::influxdb` do.
 
 use std::path::{Path, PathBuf};
 

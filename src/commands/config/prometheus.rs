@@ -1,5 +1,7 @@
 //! `certtool config prometheus` (`web-config.yml`) and `config prometheus-scrape` (a job
 //! that scrapes over HTTPS).
+//!
+//! It must not build YAML itself: `config::prometheus` does.
 
 use std::path::PathBuf;
 

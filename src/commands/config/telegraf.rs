@@ -1,4 +1,6 @@
 //! `certtool config telegraf`: an `[[outputs.influxdb]]` (or `influxdb_v2`) that trusts the CA.
+//!
+//! It must not edit TOML text itself: `config::edit` and `config::telegraf` do.
 
 use std::path::Path;
 
