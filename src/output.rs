@@ -10,6 +10,52 @@ use serde::Serialize;
 
 use crate::text::{sanitize, sanitize_lines};
 
+/// What a command concluded: one typed value that the output layer renders as text for people
+/// or as one JSON object (with a top-level `ok`), so no command branches on `--json`.
+pub trait Report: Serialize {
+    /// Whether everything the command did or checked is fine: the JSON's top-level `ok`.
+    fn ok(&self) -> bool;
+
+    /// The text for people: data for stdout (a listing, a snippet) and a note for stderr (what
+    /// was written, and where).
+    fn text(&self) -> Text;
+}
+
+/// A report as text: what goes to stdout, and what goes to stderr.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Text {
+    /// Text for stdout only.
+    #[must_use]
+    pub fn data(stdout: String) -> Text {
+        Text {
+            stdout,
+            stderr: String::new(),
+        }
+    }
+
+    /// Text for stderr only.
+    #[must_use]
+    pub fn note(stderr: String) -> Text {
+        Text {
+            stdout: String::new(),
+            stderr,
+        }
+    }
+}
+
+/// `{"ok": ..., <the report's fields>}`.
+#[derive(Serialize)]
+struct WithOk<'r, R: Serialize> {
+    ok: bool,
+    #[serde(flatten)]
+    report: &'r R,
+}
+
 /// `{"ok": false, "error": {...}}`: what `--json` prints on stdout when a command fails, as well
 /// as the line on stderr, so that a script parsing stdout always gets JSON.
 pub fn json_error(
@@ -68,6 +114,24 @@ impl<'a> Output<'a> {
             self.out.write_all(b"\n")?;
         }
         self.out.flush()
+    }
+
+    /// Show `report`: its text, or (with `--json`) one JSON object with a top-level `ok`.
+    pub fn report<R: Report>(&mut self, report: &R) -> io::Result<()> {
+        if self.json {
+            return self.json_value(&WithOk {
+                ok: report.ok(),
+                report,
+            });
+        }
+        let text = report.text();
+        if !text.stdout.is_empty() {
+            self.data(&text.stdout)?;
+        }
+        if !text.stderr.is_empty() {
+            self.note(&text.stderr)?;
+        }
+        Ok(())
     }
 
     /// One JSON object on stdout, pretty-printed and newline-terminated.

@@ -16,7 +16,7 @@ use crate::cli::CheckArgs;
 use crate::error::{Error, ExitStatus};
 use crate::files;
 use crate::inputs;
-use crate::output::Output;
+use crate::output::{Output, Report as _, Text};
 use crate::pki::parse::{Status, Summary};
 use crate::pki::validity::{days_until, format_time};
 
@@ -86,27 +86,58 @@ pub fn run(args: &CheckArgs, out: &mut Output) -> Result<ExitStatus> {
     for path in &args.paths {
         super::repair_before_reading(out, path)?;
     }
-    let checked = check_paths(&args.paths, now, window)?;
-    let all_ok = checked.iter().all(|c| c.status == Verdict::Ok);
-    if args.prometheus {
-        out.data(&prometheus_metrics(&checked, now, window))?;
-    } else if out.json() {
-        out.json_value(&serde_json::json!({
-            "ok": all_ok,
-            "within_seconds": window,
-            "certificates": checked,
-        }))?;
-    } else {
-        out.data(&render_lines(&checked))?;
-        let bad = checked.iter().filter(|c| c.status != Verdict::Ok).count();
-        if bad > 0 {
-            out.note(&format!(
-                "{bad} of {} certificates need attention\n",
-                checked.len()
-            ))?;
+    let report = Report {
+        within_seconds: window,
+        certificates: check_paths(&args.paths, now, window)?,
+        prometheus: args.prometheus,
+        now,
+    };
+    out.report(&report)?;
+    Ok(ExitStatus::from_ok(report.ok()))
+}
+
+/// What `check` found: each certificate and its verdict.
+#[derive(Serialize)]
+struct Report {
+    within_seconds: i64,
+    certificates: Vec<Checked>,
+    /// Shown as Prometheus metrics instead of lines (`--prometheus`).
+    #[serde(skip)]
+    prometheus: bool,
+    #[serde(skip)]
+    now: OffsetDateTime,
+}
+
+impl crate::output::Report for Report {
+    fn ok(&self) -> bool {
+        self.certificates.iter().all(|c| c.status == Verdict::Ok)
+    }
+
+    fn text(&self) -> Text {
+        if self.prometheus {
+            return Text::data(prometheus_metrics(
+                &self.certificates,
+                self.now,
+                self.within_seconds,
+            ));
+        }
+        let bad = self
+            .certificates
+            .iter()
+            .filter(|c| c.status != Verdict::Ok)
+            .count();
+        Text {
+            stdout: render_lines(&self.certificates),
+            stderr: if bad > 0 {
+                format!(
+                    "{bad} of {} certificates need attention\n",
+                    self.certificates.len()
+                )
+            } else {
+                String::new()
+            },
         }
     }
-    Ok(ExitStatus::from_ok(all_ok))
 }
 
 /// Check every certificate under `paths`, in order.

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::cli::InspectArgs;
 use crate::error::ExitStatus;
 use crate::inputs;
-use crate::output::Output;
+use crate::output::{Output, Text};
 use crate::pki::keys::PrivateKeyInfo;
 use crate::pki::parse::{CertInfo, FileContents, Status};
 
@@ -47,17 +47,13 @@ pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
         ),
         _ => None,
     };
-    if out.json() {
-        out.json_value(&Report {
-            file: &args.file,
-            certificates: &contents.certificates,
-            private_keys: &contents.private_keys,
-            key_file: args.key.as_ref(),
-            key_matches,
-        })?;
-    } else {
-        out.data(&render_text(&args.file, &contents, key_matches))?;
-    }
+    out.report(&Report {
+        file: &args.file,
+        certificates: &contents.certificates,
+        private_keys: &contents.private_keys,
+        key_file: args.key.as_ref(),
+        key_matches,
+    })?;
     Ok(ExitStatus::from_ok(key_matches != Some(false)))
 }
 
@@ -74,22 +70,32 @@ fn read_key(path: &Path) -> Result<PrivateKeyInfo> {
     Ok(inputs::load_key(path, "give the private key file with --key")?.info)
 }
 
-fn render_text(path: &Path, contents: &FileContents, key_matches: Option<bool>) -> String {
+impl crate::output::Report for Report<'_> {
+    fn ok(&self) -> bool {
+        self.key_matches != Some(false)
+    }
+
+    fn text(&self) -> Text {
+        Text::data(listing(self))
+    }
+}
+
+fn listing(report: &Report<'_>) -> String {
     let mut text = String::new();
-    let path = crate::text::sanitize(&path.display().to_string());
-    let total = contents.certificates.len();
-    for (i, cert) in contents.certificates.iter().enumerate() {
+    let path = crate::text::sanitize(&report.file.display().to_string());
+    let total = report.certificates.len();
+    for (i, cert) in report.certificates.iter().enumerate() {
         let _ = writeln!(text, "{}: certificate {} of {total}", path, i + 1);
         render_cert(&mut text, cert);
     }
-    for key in &contents.private_keys {
+    for key in report.private_keys {
         let _ = writeln!(
             text,
             "{}: private key: {} ({} bits, {})",
             path, key.algorithm, key.bits, key.format
         );
     }
-    match key_matches {
+    match report.key_matches {
         Some(true) => text.push_str("key matches certificate: yes\n"),
         Some(false) => {
             text.push_str(

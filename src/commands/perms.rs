@@ -225,9 +225,18 @@ struct FileReport {
 }
 
 #[derive(Serialize)]
-struct Report<'a> {
-    ok: bool,
-    files: &'a [FileReport],
+struct Report {
+    files: Vec<FileReport>,
+}
+
+impl crate::output::Report for Report {
+    fn ok(&self) -> bool {
+        self.files.iter().all(|r| r.ok)
+    }
+
+    fn text(&self) -> crate::output::Text {
+        crate::output::Text::data(render_text(&self.files))
+    }
 }
 
 /// Run `certtool perms`.
@@ -238,16 +247,9 @@ pub fn run(args: &PermsArgs, out: &mut Output) -> Result<ExitStatus> {
     for path in paths {
         reports.push(judge_file(&path, owner, args.fix)?);
     }
-    let ok = reports.iter().all(|r| r.ok);
-    if out.json() {
-        out.json_value(&Report {
-            ok,
-            files: &reports,
-        })?;
-    } else {
-        out.data(&render_text(&reports))?;
-    }
-    Ok(ExitStatus::from_ok(ok))
+    let report = Report { files: reports };
+    out.report(&report)?;
+    Ok(ExitStatus::from_ok(crate::output::Report::ok(&report)))
 }
 
 /// Every file to check: the paths given, with directories replaced by the files directly in
