@@ -13,7 +13,7 @@ use crate::cli::{JwtCommand, JwtDecodeArgs, JwtMintArgs, JwtVerifyArgs};
 use crate::error::{Error, ExitStatus};
 use crate::files;
 use crate::jwt::{self, Expectations, Signer};
-use crate::output::Output;
+use crate::output::{Output, Report, Text};
 use crate::pki::validity::{format_time, parse_time};
 use crate::secret::read_secret;
 
@@ -109,18 +109,14 @@ fn mint(args: &JwtMintArgs, out: &mut Output) -> Result<ExitStatus> {
     }
     let user = args.user.as_deref().unwrap_or_default();
     let token = signer.mint(user, exp, &extra);
-    if out.json() {
-        let decoded = jwt::decode(&token).map_err(|e| anyhow::anyhow!("{e}"))?;
-        out.json_value(&MintReport {
-            token: &token,
-            header: Value::Object(decoded.header),
-            payload: Value::Object(decoded.payload),
-            expires_at: OffsetDateTime::from_unix_timestamp(exp)
-                .map_or_else(|_| exp.to_string(), format_time),
-        })?;
-    } else {
-        out.data(&token)?;
-    }
+    let decoded = jwt::decode(&token).map_err(|e| anyhow::anyhow!("{e}"))?;
+    out.report(&MintReport {
+        token: &token,
+        header: Value::Object(decoded.header),
+        payload: Value::Object(decoded.payload),
+        expires_at: OffsetDateTime::from_unix_timestamp(exp)
+            .map_or_else(|_| exp.to_string(), format_time),
+    })?;
     Ok(ExitStatus::Success)
 }
 
@@ -197,21 +193,7 @@ fn verify(args: &JwtVerifyArgs, out: &mut Output) -> Result<ExitStatus> {
             payload: None,
         },
     };
-    if out.json() {
-        out.json_value(&report)?;
-    } else if let Some(reason) = &report.reason {
-        out.data(&format!("invalid: {reason}"))?;
-    } else {
-        let user = report
-            .payload
-            .as_ref()
-            .and_then(|p| p["username"].as_str())
-            .unwrap_or_default();
-        out.data(&format!(
-            "valid: token for '{}'",
-            crate::text::sanitize(user)
-        ))?;
-    }
+    out.report(&report)?;
     Ok(ExitStatus::from_ok(report.valid))
 }
 
@@ -223,18 +205,64 @@ fn decode(args: &JwtDecodeArgs, out: &mut Output) -> Result<ExitStatus> {
             "give the whole token: HEADER.PAYLOAD.SIGNATURE",
         )
     })?;
-    let header = Value::Object(decoded.header);
-    let payload = Value::Object(decoded.payload);
-    if out.json() {
-        out.json_value(
-            &serde_json::json!({"verified": false, "header": header, "payload": payload}),
-        )?;
-    } else {
-        out.data(&format!(
-            "NOT VERIFIED (decode does not check the signature; use `certtool jwt verify`)\nheader:\n{}\npayload:\n{}",
-            serde_json::to_string_pretty(&header)?,
-            serde_json::to_string_pretty(&payload)?
-        ))?;
-    }
+    out.report(&DecodeReport {
+        verified: false,
+        header: Value::Object(decoded.header),
+        payload: Value::Object(decoded.payload),
+    })?;
     Ok(ExitStatus::Success)
+}
+
+/// What `jwt decode` shows: the token's parts, marked as not verified.
+#[derive(Serialize)]
+struct DecodeReport {
+    verified: bool,
+    header: Value,
+    payload: Value,
+}
+
+impl Report for DecodeReport {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> Text {
+        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        Text::data(format!(
+            "NOT VERIFIED (decode does not check the signature; use `certtool jwt verify`)\nheader:\n{}\npayload:\n{}",
+            pretty(&self.header),
+            pretty(&self.payload)
+        ))
+    }
+}
+
+impl Report for MintReport<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> Text {
+        Text::data(self.token.to_owned())
+    }
+}
+
+impl Report for VerifyReport {
+    fn ok(&self) -> bool {
+        self.valid
+    }
+
+    fn text(&self) -> Text {
+        if let Some(reason) = &self.reason {
+            return Text::data(format!("invalid: {reason}"));
+        }
+        let user = self
+            .payload
+            .as_ref()
+            .and_then(|p| p["username"].as_str())
+            .unwrap_or_default();
+        Text::data(format!(
+            "valid: token for '{}'",
+            crate::text::sanitize(user)
+        ))
+    }
 }

@@ -19,11 +19,26 @@ pub fn run(cmd: &SecretCommand, out: &mut Output) -> Result<ExitStatus> {
     }
 }
 
+/// What `secret generate --out` wrote (never the secret itself).
 #[derive(Serialize)]
 struct Report<'a> {
     bytes: u16,
     encoding: &'static str,
     file: &'a Written,
+}
+
+impl crate::output::Report for Report<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        crate::output::Text::note(format!(
+            "Generated a {}-byte shared secret\n{}",
+            self.bytes,
+            describe_written(std::slice::from_ref(self.file), None)
+        ))
+    }
 }
 
 fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
@@ -51,21 +66,13 @@ fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
             ..WriteOptions::default()
         },
     )?;
-    if out.json() {
-        out.json_value(&Report {
-            bytes: args.bytes,
-            encoding: match args.encoding {
-                secret::Encoding::Base64url => "base64url",
-                secret::Encoding::Hex => "hex",
-            },
-            file: &written[0],
-        })?;
-    } else {
-        out.note(&format!(
-            "Generated a {}-byte shared secret\n{}",
-            args.bytes,
-            describe_written(&written, None)
-        ))?;
-    }
+    out.report(&Report {
+        bytes: args.bytes,
+        encoding: match args.encoding {
+            secret::Encoding::Base64url => "base64url",
+            secret::Encoding::Hex => "hex",
+        },
+        file: &written[0],
+    })?;
     Ok(ExitStatus::Success)
 }

@@ -126,6 +126,43 @@ struct Report<'a> {
     private_key: Option<&'a PathBuf>,
     bundle: Option<&'a PathBuf>,
     files: &'a [Written],
+    #[serde(skip)]
+    plan: &'a Plan,
+}
+
+impl crate::output::Report for Report<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let plan = self.plan;
+        let hosts = &plan.spec.hosts;
+        let validity = plan.spec.validity;
+        let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+        let mut text = format!(
+            "Created a self-signed {} certificate for {}\n",
+            plan.spec.key_type,
+            names.join(", ")
+        );
+        text.push_str(&describe_written(self.files, plan.write.owner));
+        let _ = write!(
+            text,
+            "  expires      {} (valid for {} days)\n  sha256       {}\n",
+            self.not_after,
+            (validity.not_after - validity.not_before).whole_days(),
+            self.sha256_fingerprint
+        );
+        if let Some(cert) = plan.cert_path.as_ref().or(plan.bundle_path.as_ref()) {
+            let _ = writeln!(
+                text,
+                "Clients trust the certificate itself, e.g. curl --cacert {} https://{}:8086/ping",
+                cert.display(),
+                url_host(&hosts[0])
+            );
+        }
+        crate::output::Text::note(text)
+    }
 }
 
 fn report(
@@ -141,45 +178,20 @@ fn report(
     if validity.not_after < now {
         out.warn("the certificate is already expired (as asked with --not-after)")?;
     }
-    let not_after = format_time(validity.not_after);
-    let fingerprint = issued.fingerprint();
-    if out.json() {
-        out.json_value(&Report {
-            hosts,
-            subject: format!("CN={}", hosts[0]),
-            key_type: plan.spec.key_type.name(),
-            not_before: format_time(validity.not_before),
-            not_after,
-            days_left: validity.days_left(now),
-            serial: colon_hex(&issued.serial),
-            sha256_fingerprint: fingerprint,
-            certificate: plan.cert_path.as_ref(),
-            private_key: plan.key_path.as_ref(),
-            bundle: plan.bundle_path.as_ref(),
-            files: written,
-        })?;
-        return Ok(());
-    }
-    let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
-    let mut text = format!(
-        "Created a self-signed {} certificate for {}\n",
-        plan.spec.key_type,
-        names.join(", ")
-    );
-    text.push_str(&describe_written(written, plan.write.owner));
-    let _ = write!(
-        text,
-        "  expires      {not_after} (valid for {} days)\n  sha256       {fingerprint}\n",
-        (validity.not_after - validity.not_before).whole_days(),
-    );
-    if let Some(cert) = plan.cert_path.as_ref().or(plan.bundle_path.as_ref()) {
-        let _ = writeln!(
-            text,
-            "Clients trust the certificate itself, e.g. curl --cacert {} https://{}:8086/ping",
-            cert.display(),
-            url_host(&hosts[0])
-        );
-    }
-    out.note(&text)?;
+    out.report(&Report {
+        hosts,
+        subject: format!("CN={}", hosts[0]),
+        key_type: plan.spec.key_type.name(),
+        not_before: format_time(validity.not_before),
+        not_after: format_time(validity.not_after),
+        days_left: validity.days_left(now),
+        serial: colon_hex(&issued.serial),
+        sha256_fingerprint: issued.fingerprint(),
+        certificate: plan.cert_path.as_ref(),
+        private_key: plan.key_path.as_ref(),
+        bundle: plan.bundle_path.as_ref(),
+        files: written,
+        plan,
+    })?;
     Ok(())
 }
