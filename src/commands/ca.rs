@@ -92,6 +92,12 @@ struct InitReport<'a> {
     certificate: &'a Path,
     private_key: &'a Path,
     files: &'a [Written],
+    #[serde(skip)]
+    common_name: &'a str,
+    #[serde(skip)]
+    lifetime_days: i64,
+    #[serde(skip)]
+    owner: Option<crate::files::Owner>,
 }
 
 fn report_init(
@@ -104,48 +110,55 @@ fn report_init(
     now: OffsetDateTime,
 ) -> Result<()> {
     let v = spec.validity;
-    if out.json() {
-        out.json_value(&InitReport {
-            subject: format!("CN={}", spec.common_name),
-            key_type: spec.key_type,
-            path_len: spec.path_len,
-            name_constraints: &spec.constraints,
-            not_before: format_time(v.not_before),
-            not_after: format_time(v.not_after),
-            days_left: v.days_left(now),
-            serial: colon_hex(&issued.serial),
-            sha256_fingerprint: issued.fingerprint(),
-            certificate: &paths.cert,
-            private_key: &paths.key,
-            files: written,
-        })?;
-        return Ok(());
-    }
-    let (crt, key) = (paths.cert.display(), paths.key.display());
-    let mut text = format!(
-        "Created a local CA \"{}\" ({})\n",
-        crate::text::sanitize(&spec.common_name),
-        spec.key_type
-    );
-    text.push_str(&describe_written(written, write.owner));
-    let _ = writeln!(
-        text,
-        "  expires      {} (valid for {} days)\n  sha256       {}",
-        format_time(v.not_after),
-        (v.not_after - v.not_before).whole_days(),
-        issued.fingerprint()
-    );
-    if !spec.constraints.is_empty() {
-        let _ = writeln!(text, "  may sign for {}", spec.constraints.describe());
-    }
-    let _ = write!(
-        text,
-        "Keep {key} secret (offline if you can). Clients trust {crt}:\n  \
-         curl --cacert {crt} ...; Telegraf tls_ca = \"{crt}\"; SSL_CERT_FILE={crt} influx -ssl ...\n\
-         Issue certificates with: certtool ca issue --ca-cert {crt} --ca-key {key} --host NAME\n"
-    );
-    out.note(&text)?;
+    out.report(&InitReport {
+        subject: format!("CN={}", spec.common_name),
+        key_type: spec.key_type,
+        path_len: spec.path_len,
+        name_constraints: &spec.constraints,
+        not_before: format_time(v.not_before),
+        not_after: format_time(v.not_after),
+        days_left: v.days_left(now),
+        serial: colon_hex(&issued.serial),
+        sha256_fingerprint: issued.fingerprint(),
+        certificate: &paths.cert,
+        private_key: &paths.key,
+        files: written,
+        common_name: &spec.common_name,
+        lifetime_days: (v.not_after - v.not_before).whole_days(),
+        owner: write.owner,
+    })?;
     Ok(())
+}
+
+impl crate::output::Report for InitReport<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let (crt, key) = (self.certificate.display(), self.private_key.display());
+        let mut text = format!(
+            "Created a local CA \"{}\" ({})\n",
+            crate::text::sanitize(self.common_name),
+            self.key_type
+        );
+        text.push_str(&describe_written(self.files, self.owner));
+        let _ = writeln!(
+            text,
+            "  expires      {} (valid for {} days)\n  sha256       {}",
+            self.not_after, self.lifetime_days, self.sha256_fingerprint
+        );
+        if !self.name_constraints.is_empty() {
+            let _ = writeln!(text, "  may sign for {}", self.name_constraints.describe());
+        }
+        let _ = write!(
+            text,
+            "Keep {key} secret (offline if you can). Clients trust {crt}:\n  \
+             curl --cacert {crt} ...; Telegraf tls_ca = \"{crt}\"; SSL_CERT_FILE={crt} influx -ssl ...\n\
+             Issue certificates with: certtool ca issue --ca-cert {crt} --ca-key {key} --host NAME\n"
+        );
+        crate::output::Text::note(text)
+    }
 }
 
 fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
@@ -184,8 +197,9 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
         private_key: &paths.key,
         ca_certificate: &args.ca_cert,
         files: &written,
+        owner: write.owner,
     };
-    report_issue(out, &report, write)?;
+    report_issue(out, &report)?;
     Ok(ExitStatus::Success)
 }
 
@@ -206,37 +220,45 @@ struct IssueReport<'a> {
     private_key: &'a PathBuf,
     ca_certificate: &'a PathBuf,
     files: &'a [Written],
+    #[serde(skip)]
+    owner: Option<crate::files::Owner>,
 }
 
-fn report_issue(out: &mut Output, r: &IssueReport<'_>, write: WriteOptions) -> Result<()> {
+fn report_issue(out: &mut Output, r: &IssueReport<'_>) -> Result<()> {
     warn_about_coverage(out, r.hosts)?;
-    if out.json() {
-        out.json_value(r)?;
-        return Ok(());
-    }
-    let names: Vec<String> = r.hosts.iter().map(ToString::to_string).collect();
-    let usage = if r.client {
-        "server and client"
-    } else {
-        "server"
-    };
-    let mut text = format!(
-        "Issued a {usage} certificate ({}) for {}, signed by {}\n",
-        r.key_type,
-        names.join(", "),
-        r.issuer
-    );
-    text.push_str(&describe_written(r.files, write.owner));
-    let _ = write!(
-        text,
-        "  expires      {}\n  sha256       {}\n\
-         The certificate file holds the full chain (this certificate, then the CA).\n\
-         Clients trust the CA, e.g. curl --cacert {} https://{}:8086/ping\n",
-        r.not_after,
-        r.sha256_fingerprint,
-        r.ca_certificate.display(),
-        url_host(&r.hosts[0]),
-    );
-    out.note(&text)?;
+    out.report(r)?;
     Ok(())
+}
+
+impl crate::output::Report for IssueReport<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let names: Vec<String> = self.hosts.iter().map(ToString::to_string).collect();
+        let usage = if self.client {
+            "server and client"
+        } else {
+            "server"
+        };
+        let mut text = format!(
+            "Issued a {usage} certificate ({}) for {}, signed by {}\n",
+            self.key_type,
+            names.join(", "),
+            self.issuer
+        );
+        text.push_str(&describe_written(self.files, self.owner));
+        let _ = write!(
+            text,
+            "  expires      {}\n  sha256       {}\n\
+             The certificate file holds the full chain (this certificate, then the CA).\n\
+             Clients trust the CA, e.g. curl --cacert {} https://{}:8086/ping\n",
+            self.not_after,
+            self.sha256_fingerprint,
+            self.ca_certificate.display(),
+            url_host(&self.hosts[0]),
+        );
+        crate::output::Text::note(text)
+    }
 }

@@ -346,49 +346,72 @@ fn render(out: &mut Output, r: &Report<'_>) -> Result<()> {
             crate::text::sanitize(&exec.command)
         ))?;
     }
-    if out.json() {
-        out.json_value(r)?;
-        return Ok(());
-    }
-    let mut text = format!(
-        "Renewed {} (signed by {}); it now expires {} ({} days)\n",
-        r.certificate.display(),
-        r.signed_by,
-        r.not_after,
-        r.days_left
-    );
-    for w in r.files {
-        let kept = w
-            .backup
-            .as_ref()
-            .map(|b| format!(", old one kept as {}", b.display()))
-            .unwrap_or_default();
-        let _ = writeln!(
-            text,
-            "  {} ({}{kept})",
-            w.path.display(),
-            mode_string(w.mode)
-        );
-    }
-    out.note(&text)?;
+    out.report(r)?;
     Ok(())
 }
 
-fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<ExitStatus> {
-    if out.json() {
-        out.json_value(&serde_json::json!({
-            "renewed": false,
-            "certificate": path,
-            "not_after": info.not_after,
-            "days_left": info.days_left,
-        }))?;
-    } else {
-        out.note(&format!(
-            "{}: not due ({} days left, until {})\n",
-            path.display(),
-            info.days_left,
-            info.not_after
-        ))?;
+impl crate::output::Report for Report<'_> {
+    /// A renewal whose --exec failed still stands, but says no.
+    fn ok(&self) -> bool {
+        self.exec.is_none_or(|e| e.success)
     }
+
+    fn text(&self) -> crate::output::Text {
+        let r = self;
+        let mut text = format!(
+            "Renewed {} (signed by {}); it now expires {} ({} days)\n",
+            r.certificate.display(),
+            r.signed_by,
+            r.not_after,
+            r.days_left
+        );
+        for w in r.files {
+            let kept = w
+                .backup
+                .as_ref()
+                .map(|b| format!(", old one kept as {}", b.display()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "  {} ({}{kept})",
+                w.path.display(),
+                mode_string(w.mode)
+            );
+        }
+        crate::output::Text::note(text)
+    }
+}
+
+fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<ExitStatus> {
+    out.report(&NotDue {
+        renewed: false,
+        certificate: path,
+        not_after: &info.not_after,
+        days_left: info.days_left,
+    })?;
     Ok(ExitStatus::Success)
+}
+
+/// `renew --within` when the certificate has longer left: nothing done.
+#[derive(Serialize)]
+struct NotDue<'a> {
+    renewed: bool,
+    certificate: &'a Path,
+    not_after: &'a str,
+    days_left: i64,
+}
+
+impl crate::output::Report for NotDue<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        crate::output::Text::note(format!(
+            "{}: not due ({} days left, until {})\n",
+            self.certificate.display(),
+            self.days_left,
+            self.not_after
+        ))
+    }
 }
