@@ -116,6 +116,15 @@ impl<'a> Output<'a> {
         self.out.flush()
     }
 
+    /// Refuse `--json` for output that cannot be JSON (a secret on stdout, Prometheus metrics):
+    /// the error says `why`, the hint says what to do instead.
+    pub fn refuse_json(&self, why: &str, hint: &str) -> Result<(), crate::error::Error> {
+        if self.json {
+            return Err(crate::error::Error::invalid(why, hint));
+        }
+        Ok(())
+    }
+
     /// Show `report`: its text, or (with `--json`) one JSON object with a top-level `ok`.
     pub fn report<R: Report>(&mut self, report: &R) -> io::Result<()> {
         if self.json {

@@ -74,12 +74,11 @@ pub struct Checked {
 
 /// Run `certtool check`.
 pub fn run(args: &CheckArgs, out: &mut Output) -> Result<ExitStatus> {
-    if args.prometheus && out.json() {
-        return Err(Error::invalid(
+    if args.prometheus {
+        out.refuse_json(
             "--prometheus and --json cannot be used together",
             "choose one output format",
-        )
-        .into());
+        )?;
     }
     let now = OffsetDateTime::now_utc();
     let window = args.within.map_or(0, crate::duration::whole_seconds);

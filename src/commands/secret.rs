@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::describe_written;
 use crate::cli::{SecretCommand, SecretGenerateArgs};
-use crate::error::{Error, ExitStatus};
+use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::output::Output;
 use crate::secret;
@@ -43,13 +43,10 @@ impl crate::output::Report for Report<'_> {
 
 fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
     let Some(path) = &args.out else {
-        if out.json() {
-            return Err(Error::invalid(
-                "--json would print the secret",
-                "write it to a file with --out FILE; --json then describes the file",
-            )
-            .into());
-        }
+        out.refuse_json(
+            "--json would print the secret",
+            "write it to a file with --out FILE; --json then describes the file",
+        )?;
         let value = secret::generate(usize::from(args.bytes), args.encoding)?;
         out.data(&value)?;
         return Ok(ExitStatus::Success);

@@ -95,7 +95,7 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     };
     let mode = mode.name();
     let ok = checks.iter().all(|c| c.ok);
-    report(out, mode, ok, &checks, &chain)?;
+    report(out, mode, &checks, &chain)?;
     if let (Some(server), Some(duration)) = (&server, args.serve_for) {
         out.note(&format!(
             "serving on {} for {} (Ctrl-C stops)",
@@ -301,63 +301,65 @@ fn loopback_name(sans: &[String]) -> String {
 #[derive(Serialize)]
 struct Report<'a> {
     mode: &'a str,
-    ok: bool,
     checks: &'a [Check],
     chain: &'a [ChainEntry],
 }
 
-fn report(
-    out: &mut Output,
-    mode: &str,
-    ok: bool,
-    checks: &[Check],
-    chain: &[ChainEntry],
-) -> Result<()> {
-    if out.json() {
-        out.json_value(&Report {
-            mode,
-            ok,
-            checks,
-            chain,
-        })?;
-        return Ok(());
+fn report(out: &mut Output, mode: &str, checks: &[Check], chain: &[ChainEntry]) -> Result<()> {
+    out.report(&Report {
+        mode,
+        checks,
+        chain,
+    })?;
+    Ok(())
+}
+
+impl crate::output::Report for Report<'_> {
+    fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
     }
-    let mut text = String::new();
-    for c in checks {
-        let status = if c.ok { "ok  " } else { "FAIL" };
-        let host = c
-            .host
-            .as_deref()
-            .map(|h| format!("{h}: "))
-            .unwrap_or_default();
-        let tls = match (&c.protocol, &c.cipher_suite, c.handshake_ms) {
-            (Some(p), Some(s), Some(ms)) => format!("{p} {s} in {ms:.2} ms; "),
-            (Some(p), _, _) => format!("{p}: "),
-            _ => String::new(),
-        };
-        let _ = writeln!(text, "{status}  {:<9}  {host}{tls}{}", c.check, c.detail);
-    }
-    if !chain.is_empty() {
-        text.push_str("served chain:\n");
-        for (i, c) in chain.iter().enumerate() {
+
+    fn text(&self) -> crate::output::Text {
+        let mut text = String::new();
+        for c in self.checks {
+            let status = if c.ok { "ok  " } else { "FAIL" };
+            let host = c
+                .host
+                .as_deref()
+                .map(|h| format!("{h}: "))
+                .unwrap_or_default();
+            let tls = match (&c.protocol, &c.cipher_suite, c.handshake_ms) {
+                (Some(p), Some(s), Some(ms)) => format!("{p} {s} in {ms:.2} ms; "),
+                (Some(p), _, _) => format!("{p}: "),
+                _ => String::new(),
+            };
+            let _ = writeln!(text, "{status}  {:<9}  {host}{tls}{}", c.check, c.detail);
+        }
+        if !self.chain.is_empty() {
+            text.push_str("served chain:\n");
+            for (i, c) in self.chain.iter().enumerate() {
+                let _ = writeln!(
+                    text,
+                    "  {}. {} [{}], issued by {}, expires {} ({} days)",
+                    i + 1,
+                    c.subject,
+                    c.sans.join(", "),
+                    c.issuer,
+                    c.not_after,
+                    c.days_left
+                );
+            }
+        }
+        let failed = self.checks.iter().filter(|c| !c.ok).count();
+        if failed == 0 {
+            let _ = writeln!(text, "verify: all {} checks passed", self.checks.len());
+        } else {
             let _ = writeln!(
                 text,
-                "  {}. {} [{}], issued by {}, expires {} ({} days)",
-                i + 1,
-                c.subject,
-                c.sans.join(", "),
-                c.issuer,
-                c.not_after,
-                c.days_left
+                "verify: {failed} of {} checks FAILED",
+                self.checks.len()
             );
         }
+        crate::output::Text::data(text)
     }
-    let failed = checks.iter().filter(|c| !c.ok).count();
-    if failed == 0 {
-        let _ = writeln!(text, "verify: all {} checks passed", checks.len());
-    } else {
-        let _ = writeln!(text, "verify: {failed} of {} checks FAILED", checks.len());
-    }
-    out.data(&text)?;
-    Ok(())
 }

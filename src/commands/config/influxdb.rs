@@ -86,7 +86,10 @@ fn print_v1(
         out,
         Template::InfluxdbHttp,
         snippet,
-        env.as_ref().map(EnvFile::json),
+        super::Extra {
+            env_file: env.as_ref().map(EnvFile::summary),
+            flags: None,
+        },
     )?;
     Ok(env)
 }
@@ -126,7 +129,14 @@ fn edit_v1(
             config.display()
         ))?;
     }
-    report_edit(out, &edited, env.as_ref().map(EnvFile::json))?;
+    report_edit(
+        out,
+        &edited,
+        super::Extra {
+            env_file: env.as_ref().map(EnvFile::summary),
+            flags: None,
+        },
+    )?;
     Ok(env)
 }
 
@@ -164,8 +174,15 @@ enum EnvStatus {
 }
 
 impl EnvFile {
-    fn json(&self) -> serde_json::Value {
-        serde_json::json!({ "env_file": { "path": self.path, "status": self.status } })
+    fn summary(&self) -> super::EnvFileSummary {
+        super::EnvFileSummary {
+            path: self.path.clone(),
+            status: match self.status {
+                EnvStatus::Written => "written",
+                EnvStatus::Unchanged => "unchanged",
+                EnvStatus::WouldWrite => "would_write",
+            },
+        }
     }
 }
 
@@ -286,7 +303,10 @@ pub(super) fn v2(args: &ConfigInfluxdb2Args, out: &mut Output) -> Result<()> {
             out,
             Template::Influxdb2Tls,
             &snippet,
-            Some(serde_json::json!({ "flags": flags })),
+            super::Extra {
+                env_file: None,
+                flags: Some(flags.clone()),
+            },
         )?;
         out.note(&format!("or as flags: {flags}"))?;
         return Ok(());
@@ -295,7 +315,7 @@ pub(super) fn v2(args: &ConfigInfluxdb2Args, out: &mut Output) -> Result<()> {
         Kind::require_v2(doc, config)?;
         apply_snippet(doc, &snippet).map(|_| ())
     })?;
-    report_edit(out, &edited, None)
+    report_edit(out, &edited, super::Extra::default())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::config::template::Template;
 use crate::error::{Error, ExitStatus};
 use crate::files::{self, FileKind, PlannedFile, WriteOptions};
 use crate::inputs;
-use crate::output::Output;
+use crate::output::{Output, Report, Text};
 use crate::pki::parse::CertInfo;
 use crate::text::mode_string;
 
@@ -139,48 +139,86 @@ fn plan_edit(
     Ok((edited, Some(file)))
 }
 
-/// `value` with the members of `extra` (an object) added: the one place the JSON of a snippet
-/// or an edit gets its command's extra fields.
-fn with_extra(mut value: serde_json::Value, extra: Option<serde_json::Value>) -> serde_json::Value {
-    if let (Some(obj), Some(serde_json::Value::Object(more))) = (value.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    value
+/// What a config command reports beyond its snippet or edit: the env file of `config influxdb
+/// --auth`, the influxd flags of `config influxdb2`.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct Extra {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<EnvFileSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<String>,
 }
 
-fn report_edit(out: &mut Output, edited: &Edited, extra: Option<serde_json::Value>) -> Result<()> {
-    if out.json() {
-        out.json_value(&with_extra(serde_json::to_value(edited)?, extra))?;
-        return Ok(());
+/// The env file, as `--json` names it.
+#[derive(Debug, Serialize)]
+pub(super) struct EnvFileSummary {
+    pub path: PathBuf,
+    /// `written`, `unchanged` or `would_write`.
+    pub status: &'static str,
+}
+
+/// An in-place edit: the diff with `--dry-run`, else what happened to the file.
+#[derive(Serialize)]
+struct EditReport<'a> {
+    #[serde(flatten)]
+    edited: &'a Edited,
+    #[serde(flatten)]
+    extra: Extra,
+}
+
+impl Report for EditReport<'_> {
+    fn ok(&self) -> bool {
+        true
     }
-    let file = edited.file.display();
-    match (&edited.diff, edited.changed) {
-        (Some(diff), true) => out.data(diff)?,
-        (Some(_), false) => out.note(&format!("{file}: unchanged (nothing to do)"))?,
-        (None, false) => out.note(&format!("{file}: unchanged"))?,
-        (None, true) => out.note(&format!(
-            "{file}: updated ({}; the old file is kept as {})",
-            edited.mode.as_deref().unwrap_or("?"),
-            edited
-                .backup
-                .as_ref()
-                .map_or_else(|| "-".to_owned(), |b| b.display().to_string())
-        ))?,
+
+    fn text(&self) -> Text {
+        let edited = self.edited;
+        let file = edited.file.display();
+        match (&edited.diff, edited.changed) {
+            (Some(diff), true) => Text::data(diff.clone()),
+            (Some(_), false) => Text::note(format!("{file}: unchanged (nothing to do)")),
+            (None, false) => Text::note(format!("{file}: unchanged")),
+            (None, true) => Text::note(format!(
+                "{file}: updated ({}; the old file is kept as {})",
+                edited.mode.as_deref().unwrap_or("?"),
+                edited
+                    .backup
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |b| b.display().to_string())
+            )),
+        }
     }
+}
+
+/// A snippet to paste: the text on stdout.
+#[derive(Serialize)]
+struct SnippetReport<'a> {
+    template: &'static str,
+    snippet: &'a str,
+    #[serde(flatten)]
+    extra: Extra,
+}
+
+impl Report for SnippetReport<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> Text {
+        Text::data(self.snippet.to_owned())
+    }
+}
+
+fn report_edit(out: &mut Output, edited: &Edited, extra: Extra) -> Result<()> {
+    out.report(&EditReport { edited, extra })?;
     Ok(())
 }
 
-fn print_snippet(
-    out: &mut Output,
-    template: Template,
-    snippet: &str,
-    extra: Option<serde_json::Value>,
-) -> Result<()> {
-    if out.json() {
-        let value = serde_json::json!({ "template": template.file_name(), "snippet": snippet });
-        out.json_value(&with_extra(value, extra))?;
-    } else {
-        out.data(snippet)?;
-    }
+fn print_snippet(out: &mut Output, template: Template, snippet: &str, extra: Extra) -> Result<()> {
+    out.report(&SnippetReport {
+        template: template.file_name(),
+        snippet,
+        extra,
+    })?;
     Ok(())
 }

@@ -37,7 +37,12 @@ pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
     let template = Template::PrometheusWebConfig.load(args.templates.template_dir.as_deref())?;
     let snippet = prometheus::web_config(&template, &pair.cert, &pair.key, client_ca.as_deref())?;
     let Some(path) = &args.out else {
-        return print_snippet(out, Template::PrometheusWebConfig, &snippet, None);
+        return print_snippet(
+            out,
+            Template::PrometheusWebConfig,
+            &snippet,
+            super::Extra::default(),
+        );
     };
     let written = files::write_all(
         &[PlannedFile::new(
@@ -50,16 +55,37 @@ pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
             ..WriteOptions::default()
         },
     )?;
-    if out.json() {
-        out.json_value(&serde_json::json!({ "files": written }))?;
-    } else {
-        out.note(&format!(
-            "{}: written (0644). Start Prometheus with --web.config.file={}",
-            path.display(),
-            absolute(path)?
-        ))?;
-    }
+    out.report(&WebConfigWritten {
+        files: &written,
+        absolute: absolute(path)?,
+    })?;
     Ok(())
+}
+
+/// `config prometheus --out`: the web config written.
+#[derive(serde::Serialize)]
+struct WebConfigWritten<'a> {
+    files: &'a [crate::files::Written],
+    #[serde(skip)]
+    absolute: String,
+}
+
+impl crate::output::Report for WebConfigWritten<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let path = self
+            .files
+            .first()
+            .map(|w| w.path.display().to_string())
+            .unwrap_or_default();
+        crate::output::Text::note(format!(
+            "{path}: written (0644). Start Prometheus with --web.config.file={}",
+            self.absolute
+        ))
+    }
 }
 
 /// `config prometheus-scrape`: a scrape job over HTTPS that trusts the CA.
@@ -76,5 +102,10 @@ pub(super) fn scrape(args: &ConfigPrometheusScrapeArgs, out: &mut Output) -> Res
     };
     let template = Template::PrometheusScrape.load(args.templates.template_dir.as_deref())?;
     let snippet = prometheus::scrape_job(&template, &scrape)?;
-    print_snippet(out, Template::PrometheusScrape, &snippet, None)
+    print_snippet(
+        out,
+        Template::PrometheusScrape,
+        &snippet,
+        super::Extra::default(),
+    )
 }

@@ -78,12 +78,12 @@ pub(super) fn run(args: &ConfigTelegrafArgs, out: &mut Output) -> Result<()> {
         .load(args.edit.templates.template_dir.as_deref())?;
     let snippet = output.snippet(&template)?;
     match &args.edit.in_place {
-        None => print_snippet(out, output.template(), &snippet, None)?,
+        None => print_snippet(out, output.template(), &snippet, super::Extra::default())?,
         Some(config) => {
             let edited = edit_in_place(config, &args.edit, 0o777, None, |doc| {
                 output.apply(doc, &snippet).map(|_| ())
             })?;
-            report_edit(out, &edited, None)?;
+            report_edit(out, &edited, super::Extra::default())?;
         }
     }
     for warning in warnings {
