@@ -100,12 +100,6 @@ impl<'a> Output<'a> {
         Output { out, err, json }
     }
 
-    /// Whether the user asked for one JSON object on stdout instead of human-readable text.
-    #[must_use]
-    pub fn json(&self) -> bool {
-        self.json
-    }
-
     /// Data for the user or a script (tokens, snippets, inspection results): stdout.
     pub fn data(&mut self, text: &str) -> io::Result<()> {
         let text = sanitize_lines(text);
@@ -180,11 +174,47 @@ mod tests {
         o.json_value(&serde_json::json!({"a": 1})).unwrap();
         o.note("hello").unwrap();
         o.warn("careful").unwrap();
-        assert!(o.json());
         assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"a\": 1\n}\n");
         assert_eq!(
             String::from_utf8(err).unwrap(),
             "hello\ncerttool: warning: careful\n"
         );
+    }
+
+    #[derive(Serialize)]
+    struct Sample {
+        name: &'static str,
+    }
+
+    impl Report for Sample {
+        fn ok(&self) -> bool {
+            false
+        }
+
+        fn text(&self) -> Text {
+            Text {
+                stdout: format!("data {}", self.name),
+                stderr: "note".to_owned(),
+            }
+        }
+    }
+
+    #[test]
+    fn reports_are_text_or_one_json_object_with_ok_first() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        Output::new(&mut out, &mut err, true)
+            .report(&Sample { name: "x" })
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"ok\": false,\n  \"name\": \"x\"\n}\n"
+        );
+        assert!(err.is_empty());
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        Output::new(&mut out, &mut err, false)
+            .report(&Sample { name: "x" })
+            .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "data x\n");
+        assert_eq!(String::from_utf8(err).unwrap(), "note\n");
     }
 }
