@@ -51,3 +51,13 @@ fn failures_under_json_are_json_on_stdout_too() {
     // Without --json, stdout stays empty.
     assert!(stdout(&env.certtool(&["inspect", "missing.crt"])).is_empty());
 }
+
+#[test]
+fn completions_refuse_json_rather_than_ignore_it() {
+    let env = TestEnv::new();
+    let out = env.certtool(&["--json", "completions", "bash"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(stdout(&env.ok(&["completions", "bash"])).contains("certtool"));
+}
