@@ -117,7 +117,7 @@ fn render_cert(text: &mut String, cert: &CertInfo) {
     let sans = if cert.sans.is_empty() {
         "(none)".to_owned()
     } else {
-        cert.sans.join(", ")
+        crate::pki::names::sans_line(&cert.sans)
     };
     let _ = write!(
         text,

@@ -20,6 +20,7 @@ use crate::cli::{ServerPairArgs, VerifyArgs};
 use crate::error::{Error, ExitStatus};
 use crate::inputs;
 use crate::output::Output;
+use crate::pki::names::San;
 use crate::pki::parse::CertInfo;
 use crate::secret::read_secret;
 use crate::verify::launch::{self, Launch};
@@ -288,7 +289,7 @@ fn launch_trust(
 
 /// The name to verify over loopback: localhost or a loopback IP when the certificate has one,
 /// else its first name (the connection still goes to 127.0.0.1).
-fn loopback_name(sans: &[String]) -> String {
+fn loopback_name(sans: &[San]) -> String {
     let names = hosts_from_sans(sans);
     ["localhost", "127.0.0.1", "::1"]
         .iter()
@@ -343,7 +344,7 @@ impl crate::output::Report for Report<'_> {
                     "  {}. {} [{}], issued by {}, expires {} ({} days)",
                     i + 1,
                     c.subject,
-                    c.sans.join(", "),
+                    crate::pki::names::sans_line(&c.sans),
                     c.issuer,
                     c.not_after,
                     c.days_left

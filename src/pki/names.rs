@@ -77,25 +77,63 @@ pub fn parse_hosts(inputs: &[String]) -> Result<Vec<Host>, PkiError> {
     Ok(hosts)
 }
 
-/// Whether a certificate with subjectAltNames `sans` (as [`CertInfo`](super::parse::CertInfo)
-/// lists them: `DNS:name`, `IP:address`) covers `host`, the way TLS clients match: IP addresses
-/// only against IP SANs, and a wildcard covering exactly one left-most label.
+/// One subjectAltName as a certificate lists it: typed, so no caller parses `DNS:` strings back.
+/// Shown (and, until the JSON schema changes, serialised) as OpenSSL writes it: `DNS:name`,
+/// `IP:address`, `email:...`, `URI:...`. Values from certificates are sanitised when made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum San {
+    Dns(String),
+    Ip(IpAddr),
+    Email(String),
+    Uri(String),
+    /// Another kind of name, described.
+    Other(String),
+}
+
+impl fmt::Display for San {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            San::Dns(d) => write!(f, "DNS:{d}"),
+            San::Ip(ip) => write!(f, "IP:{ip}"),
+            San::Email(e) => write!(f, "email:{e}"),
+            San::Uri(u) => write!(f, "URI:{u}"),
+            San::Other(o) => f.write_str(o),
+        }
+    }
+}
+
+impl Serialize for San {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The SANs as one line: `DNS:a, IP:b`.
 #[must_use]
-pub fn sans_cover(sans: &[String], host: &str) -> bool {
+pub fn sans_line(sans: &[San]) -> String {
+    sans.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a certificate with subjectAltNames `sans` covers `host`, the way TLS clients match:
+/// IP addresses only against IP SANs, and a wildcard covering exactly one left-most label.
+#[must_use]
+pub fn sans_cover(sans: &[San], host: &str) -> bool {
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return sans
-            .iter()
-            .filter_map(|s| s.strip_prefix("IP:"))
-            .any(|s| s.parse::<IpAddr>().is_ok_and(|san| san == ip));
+        return sans.contains(&San::Ip(ip));
     }
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     sans.iter()
-        .filter_map(|s| s.strip_prefix("DNS:"))
-        .map(str::to_ascii_lowercase)
+        .filter_map(|s| match s {
+            San::Dns(d) => Some(d.to_ascii_lowercase()),
+            _ => None,
+        })
         .any(|san| match san.strip_prefix("*.") {
             Some(parent) => host
                 .split_once('.')
@@ -190,15 +228,13 @@ mod tests {
 
     #[test]
     fn sans_cover_like_tls_clients() {
-        let sans: Vec<String> = [
-            "DNS:localhost",
-            "DNS:*.example.com",
-            "IP:127.0.0.1",
-            "IP:::1",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+        let sans = [
+            San::Dns("localhost".to_owned()),
+            San::Dns("*.example.com".to_owned()),
+            San::Ip("127.0.0.1".parse().unwrap()),
+            San::Ip("::1".parse().unwrap()),
+            San::Email("a@b.test".to_owned()),
+        ];
         for yes in [
             "localhost",
             "LOCALHOST",

@@ -14,6 +14,7 @@ use x509_parser::prelude::*;
 use zeroize::Zeroizing;
 
 use super::keys::{self, PrivateKeyInfo};
+use super::names::San;
 use super::validity::{days_until, format_time};
 use crate::text::{colon_hex, sanitize};
 
@@ -177,7 +178,7 @@ pub fn is_private_key_label(label: &str) -> bool {
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
-    pub sans: Vec<String>,
+    pub sans: Vec<San>,
     pub serial: String,
     pub not_before: String,
     pub not_after: String,
@@ -324,7 +325,7 @@ fn asn1_time(t: ASN1Time) -> Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(t.timestamp()).context("certificate date out of range")
 }
 
-fn subject_alt_names(cert: &X509Certificate<'_>) -> Result<Vec<String>> {
+fn subject_alt_names(cert: &X509Certificate<'_>) -> Result<Vec<San>> {
     let Some(ext) = cert
         .subject_alternative_name()
         .map_err(|e| anyhow!("invalid subjectAltName extension: {e}"))?
@@ -336,22 +337,25 @@ fn subject_alt_names(cert: &X509Certificate<'_>) -> Result<Vec<String>> {
         .general_names
         .iter()
         .map(|name| match name {
-            GeneralName::DNSName(d) => format!("DNS:{}", sanitize(d)),
-            GeneralName::IPAddress(bytes) => format!("IP:{}", ip_from_bytes(bytes)),
-            GeneralName::RFC822Name(e) => format!("email:{}", sanitize(e)),
-            GeneralName::URI(u) => format!("URI:{}", sanitize(u)),
-            other => sanitize(&format!("{other:?}")),
+            GeneralName::DNSName(d) => San::Dns(sanitize(d)),
+            GeneralName::IPAddress(bytes) => ip_of(bytes).map_or_else(
+                || San::Other(format!("IP:invalid({})", colon_hex(bytes))),
+                San::Ip,
+            ),
+            GeneralName::RFC822Name(e) => San::Email(sanitize(e)),
+            GeneralName::URI(u) => San::Uri(sanitize(u)),
+            other => San::Other(sanitize(&format!("{other:?}"))),
         })
         .collect())
 }
 
-fn ip_from_bytes(bytes: &[u8]) -> String {
+fn ip_of(bytes: &[u8]) -> Option<std::net::IpAddr> {
     if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
-        std::net::Ipv4Addr::from(v4).to_string()
+        Some(std::net::Ipv4Addr::from(v4).into())
     } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
-        std::net::Ipv6Addr::from(v6).to_string()
+        Some(std::net::Ipv6Addr::from(v6).into())
     } else {
-        format!("invalid({})", colon_hex(bytes))
+        None
     }
 }
 
@@ -451,7 +455,10 @@ mod tests {
             let contents = describe_file(bundle.as_bytes(), now).unwrap();
             let cert = &contents.certificates[0];
             assert_eq!(cert.subject, "CN=localhost");
-            assert_eq!(cert.sans, ["DNS:localhost", "IP:::1"]);
+            assert_eq!(
+                super::super::names::sans_line(&cert.sans),
+                "DNS:localhost, IP:::1"
+            );
             assert!(cert.self_signed && !cert.is_ca);
             assert_eq!(cert.status, Status::Valid);
             assert!((29..=30).contains(&cert.days_left), "{}", cert.days_left);

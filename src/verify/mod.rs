@@ -63,7 +63,7 @@ impl Check {
 pub struct ChainEntry {
     pub subject: String,
     pub issuer: String,
-    pub sans: Vec<String>,
+    pub sans: Vec<crate::pki::names::San>,
     pub not_after: String,
     pub days_left: i64,
 }
@@ -92,12 +92,13 @@ pub fn describe_chain(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Vec<
 
 /// The host names to check when none is given: every SAN, a wildcard as one name under it.
 #[must_use]
-pub fn hosts_from_sans(sans: &[String]) -> Vec<String> {
+pub fn hosts_from_sans(sans: &[crate::pki::names::San]) -> Vec<String> {
+    use crate::pki::names::San;
     sans.iter()
-        .filter_map(|s| {
-            s.strip_prefix("DNS:")
-                .map(|d| d.replacen('*', "wildcard-check", 1))
-                .or_else(|| s.strip_prefix("IP:").map(str::to_owned))
+        .filter_map(|s| match s {
+            San::Dns(d) => Some(d.replacen('*', "wildcard-check", 1)),
+            San::Ip(ip) => Some(ip.to_string()),
+            _ => None,
         })
         .collect()
 }

@@ -158,7 +158,7 @@ impl LocalPlan {
                 false,
                 format!(
                     "not in the certificate's names ({})",
-                    self.leaf.sans.join(", ")
+                    crate::pki::names::sans_line(&self.leaf.sans)
                 ),
             )
             .for_host(host)

@@ -24,7 +24,7 @@ pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
     {
         out.warn(&format!(
             "the certificate does not cover {host} (it has {}); clients will refuse it",
-            pair.info.sans.join(", ")
+            crate::pki::names::sans_line(&pair.info.sans)
         ))?;
     }
     let client_ca = match &args.client_ca {

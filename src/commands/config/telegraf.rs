@@ -35,7 +35,7 @@ fn coverage_warning(args: &ConfigTelegrafArgs, ca: &Path, host: &str) -> Result<
     };
     Ok(Some(format!(
         "the server certificate does not cover {name} (it has {}){hint}",
-        server.sans.join(", ")
+        crate::pki::names::sans_line(&server.sans)
     )))
 }
 
