@@ -1046,27 +1046,6 @@ mod tests {
     }
 
     #[test]
-    fn commit_failure_restores_replaced_file_and_removes_new_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("a.key");
-        let crt = dir.path().join("a.crt");
-        fs::write(&key, "old key").unwrap();
-        let files = [
-            planned(key.clone(), FileKind::PrivateKey, "new key"),
-            planned(crt.clone(), FileKind::Certificate, "new crt"),
-        ];
-        let staged: Vec<TempFile> = files.iter().map(|f| stage(f, None).unwrap().0).collect();
-        let mut staged = staged.into_iter();
-        let first = commit(staged.next().unwrap(), &key, true).unwrap();
-        assert_eq!(fs::read(&key).unwrap(), b"new key");
-        // Simulate the second rename failing: the first must be undone.
-        drop(staged);
-        first.roll_back();
-        assert_eq!(fs::read(&key).unwrap(), b"old key");
-        assert_eq!(dir_entries(dir.path()), ["a.key"]);
-    }
-
-    #[test]
     fn same_path_twice_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.pem");

@@ -1070,16 +1070,7 @@ fn defect_11_certtool_signs_exactly_what_the_constraints_allow() {
         for (i, hosts) in host_sets.iter().enumerate() {
             let name = format!("leaf{i}");
             let allowed = openssl_accepts(env.dir.path(), &format!("o{i}"), hosts);
-            let mut args = vec![
-                "ca",
-                "issue",
-                "--ca-cert",
-                "ca.crt",
-                "--ca-key",
-                "ca.key",
-                "--name",
-                &name,
-            ];
+            let mut args = [&ISSUE[..], &["--name", &name]].concat();
             for h in *hosts {
                 args.extend(["--host", h]);
             }

@@ -6,7 +6,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{TestEnv, stderr, stdout};
+use crate::support::{ISSUE, TestEnv, stderr, stdout};
 
 /// Run `args`, and snapshot stdout and stderr under `name`, with the unstable parts filtered.
 fn snapshot(env: &TestEnv, name: &str, args: &[&str]) {
@@ -68,16 +68,7 @@ fn writing_commands_say_what_they_wrote() {
     snapshot(
         &env,
         "ca_issue",
-        &[
-            "ca",
-            "issue",
-            "--ca-cert",
-            "ca.crt",
-            "--ca-key",
-            "ca.key",
-            "--host",
-            "db.example.test",
-        ],
+        &[&ISSUE[..], &["--host", "db.example.test"]].concat(),
     );
     snapshot(&env, "renew", &["renew", "localhost.crt"]);
     snapshot(
