@@ -24,6 +24,7 @@ mod jwt;
 mod perms;
 mod reliability;
 mod renew;
+mod schema;
 mod selfsigned;
 mod snapshots;
 mod support;
