@@ -24,6 +24,9 @@ use crate::error::Error;
 /// Directories this process holds locks on, with the open descriptors that hold them.
 static HELD: Mutex<Vec<(PathBuf, File)>> = Mutex::new(Vec::new());
 
+/// Directories a reading command has already looked at for repairs in this process.
+static SEEN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// How long a second writer waits by default; `CERTTOOL_LOCK_TIMEOUT` (seconds) changes it.
 const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
@@ -76,6 +79,14 @@ pub fn lock_dirs_of<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Result<Vec
 /// Nothing is locked when there is no record, so reading stays free of locks.
 pub fn repair_beside(path: &Path) -> Result<Vec<Recovered>> {
     let dir = parent_dir(path);
+    // `check a/*.crt` names one directory hundreds of times: look at each once.
+    {
+        let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.iter().any(|d| d == dir) {
+            return Ok(Vec::new());
+        }
+        seen.push(dir.to_path_buf());
+    }
     if !journal::present_in(dir) {
         // Only files of processes that are gone: a live writer's temp files are left alone.
         journal::remove_stale_temps(dir);
