@@ -24,6 +24,8 @@ use crate::pki::validity::{days_until, format_time};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// `valid` in JSON, as `inspect` says of a certificate in date.
+    #[serde(rename = "valid")]
     Ok,
     Expiring,
     Expired,
@@ -52,11 +54,21 @@ impl Verdict {
     }
 }
 
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with signature"
+)]
+fn one_based<S: serde::Serializer>(index: &usize, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(*index).unwrap_or(u64::MAX).saturating_add(1))
+}
+
 /// One certificate found on disk and what was concluded about it.
 #[derive(Debug, Serialize)]
 pub struct Checked {
     pub path: PathBuf,
-    /// Position in its file, from 0 (a chain file holds several).
+    /// Position in its file, from 0 (a chain file holds several); in JSON `position`, from 1,
+    /// as the text shows it.
+    #[serde(rename = "position", serialize_with = "one_based")]
     pub index: usize,
     pub subject: String,
     pub issuer: String,

@@ -215,6 +215,8 @@ fn expected_mode(content: Content) -> Option<u32> {
 #[derive(Debug, Serialize)]
 struct FileReport {
     path: PathBuf,
+    /// What the file holds: `kind` in JSON, as for every file certtool reports.
+    #[serde(rename = "kind")]
     content: Content,
     mode: String,
     expected_mode: Option<String>,

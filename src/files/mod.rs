@@ -255,11 +255,23 @@ pub struct Written {
     pub kind: FileKind,
     #[serde(serialize_with = "serialize_mode")]
     pub mode: u32,
-    /// An existing file was replaced (only with `--force`).
+    /// `user:group` of the new file.
+    pub owner: String,
+    /// An existing file was replaced (only with `--force`); in JSON `action`: `created` or
+    /// `replaced`.
+    #[serde(rename = "action", serialize_with = "serialize_action")]
     pub replaced: bool,
     /// Where the replaced file was kept, with [`WriteOptions::keep_backups`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<PathBuf>,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with signature"
+)]
+fn serialize_action<S: serde::Serializer>(replaced: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *replaced { "replaced" } else { "created" })
 }
 
 #[allow(
@@ -477,10 +489,15 @@ fn finish_all(
             sync_dir(dir)?;
             synced_dirs.push(dir);
         }
+        let owner = fs::symlink_metadata(&file.path).map_or_else(
+            |_| String::new(),
+            |m| format!("{}:{}", user_name(m.uid()), group_name(m.gid())),
+        );
         written.push(Written {
             path: file.path.clone(),
             kind: file.kind,
             mode: file.mode,
+            owner,
             replaced,
             backup,
         });

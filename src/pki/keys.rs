@@ -120,8 +120,9 @@ pub fn to_pem(key: &rcgen::KeyPair) -> Zeroizing<String> {
     Zeroizing::new(key.serialize_pem())
 }
 
-/// What we know about a private key read from a file. Holds no secret material.
-#[derive(Debug, Clone, Serialize)]
+/// What we know about a private key read from a file. Holds no secret material. In JSON:
+/// `{"key_type": "ecdsa-p256", "key_bits": 256, "format": "PKCS#8"}`, as certificates say it.
+#[derive(Debug, Clone)]
 pub struct PrivateKeyInfo {
     /// e.g. "ECDSA P-256", "Ed25519", "RSA".
     pub algorithm: String,
@@ -129,8 +130,21 @@ pub struct PrivateKeyInfo {
     /// "PKCS#8", "SEC1" or "PKCS#1".
     pub format: &'static str,
     /// The public key, in the form of a certificate's subjectPublicKey bit string.
-    #[serde(skip)]
     pub public_key: Vec<u8>,
+}
+
+impl Serialize for PrivateKeyInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut key = s.serialize_struct("PrivateKeyInfo", 3)?;
+        key.serialize_field(
+            "key_type",
+            key_type_of(&self.algorithm, self.bits).map_or("other", KeyType::name),
+        )?;
+        key.serialize_field("key_bits", &self.bits)?;
+        key.serialize_field("format", self.format)?;
+        key.end()
+    }
 }
 
 /// Read a private key from a PEM block's label and DER contents.

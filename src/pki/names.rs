@@ -102,9 +102,22 @@ impl fmt::Display for San {
     }
 }
 
+/// In JSON, `{"type": "dns" | "ip" | "email" | "uri" | "other", "value": "..."}`, like the
+/// hosts given on the command line.
 impl Serialize for San {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        use serde::ser::SerializeStruct as _;
+        let (kind, value) = match self {
+            San::Dns(d) => ("dns", d.clone()),
+            San::Ip(ip) => ("ip", ip.to_string()),
+            San::Email(e) => ("email", e.clone()),
+            San::Uri(u) => ("uri", u.clone()),
+            San::Other(o) => ("other", o.clone()),
+        };
+        let mut host = s.serialize_struct("San", 2)?;
+        host.serialize_field("type", kind)?;
+        host.serialize_field("value", &value)?;
+        host.end()
     }
 }
 

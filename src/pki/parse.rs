@@ -178,12 +178,18 @@ pub fn is_private_key_label(label: &str) -> bool {
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
+    /// The subjectAltNames; `hosts` in JSON, like the hosts of every other command.
+    #[serde(rename = "hosts")]
     pub sans: Vec<San>,
     pub serial: String,
     pub not_before: String,
     pub not_after: String,
     pub days_left: i64,
     pub status: Status,
+    /// The key as `--key-type` names it (`ecdsa-p256`, ..., or `other`).
+    pub key_type: &'static str,
+    /// e.g. "ECDSA P-256", for people.
+    #[serde(skip)]
     pub key_algorithm: String,
     pub key_bits: u32,
     pub signature_algorithm: String,
@@ -196,6 +202,13 @@ pub struct CertInfo {
     pub not_before_time: OffsetDateTime,
     #[serde(skip)]
     pub not_after_time: OffsetDateTime,
+}
+
+/// `ecdsa-p256` and the like: the name `--key-type` gives a key of this algorithm and size, or
+/// `other` for one certtool does not make.
+#[must_use]
+pub fn key_type_label(algorithm: &str, bits: u32) -> &'static str {
+    keys::key_type_of(algorithm, bits).map_or("other", keys::KeyType::name)
 }
 
 /// Where a certificate stands in time.
@@ -235,6 +248,7 @@ impl CertInfo {
             not_after: format_time(not_after),
             days_left: days_until(now, not_after),
             status,
+            key_type: key_type_label(&key_algorithm, key_bits),
             key_algorithm,
             key_bits,
             signature_algorithm: signature_name(&cert),

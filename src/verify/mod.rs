@@ -24,6 +24,8 @@ use crate::pki::parse::CertInfo;
 /// One named check and its outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
+    /// What was checked: `key`, `validity`, `chain`, `name`, `handshake`, `tls`, ...
+    #[serde(rename = "name")]
     pub check: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -34,6 +36,8 @@ pub struct Check {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher_suite: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Milliseconds, rounded to 0.01.
+    #[serde(serialize_with = "round_ms")]
     pub handshake_ms: Option<f64>,
 }
 
@@ -63,9 +67,22 @@ impl Check {
 pub struct ChainEntry {
     pub subject: String,
     pub issuer: String,
+    #[serde(rename = "hosts")]
     pub sans: Vec<crate::pki::names::San>,
     pub not_after: String,
     pub days_left: i64,
+}
+
+#[allow(
+    clippy::ref_option,
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with signature"
+)]
+fn round_ms<S: serde::Serializer>(ms: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_f64((ms * 100.0).round() / 100.0),
+        None => s.serialize_none(),
+    }
 }
 
 impl From<&CertInfo> for ChainEntry {

@@ -99,8 +99,8 @@ fn chains_report_every_certificate_and_json_is_structured() {
     assert_eq!(certs[0]["subject"], "CN=leaf.test");
     assert_eq!(certs[0]["status"], "expiring");
     assert_eq!(certs[1]["subject"], "CN=certtool local CA");
-    assert_eq!(certs[1]["status"], "ok");
-    assert_eq!(certs[1]["index"], 1);
+    assert_eq!(certs[1]["status"], "valid");
+    assert_eq!(certs[1]["position"], 2, "1-based, as the text shows it");
     let text = stdout(&env.certtool(&["check", "leaf.test.crt"]));
     assert!(
         text.contains("leaf.test.crt[1]") && text.contains("leaf.test.crt[2]"),

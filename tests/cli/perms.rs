@@ -184,10 +184,10 @@ fn json_report() {
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], false);
-    assert_eq!(v["files"][0]["content"], "private_key");
+    assert_eq!(v["files"][0]["kind"], "private_key");
     assert_eq!(v["files"][0]["mode"], "0644");
     assert_eq!(v["files"][0]["expected_mode"], "0600");
-    assert_eq!(v["files"][1]["content"], "unknown");
+    assert_eq!(v["files"][1]["kind"], "unknown");
     assert_eq!(v["files"][1]["ok"], true);
 }
 

@@ -91,6 +91,19 @@ fn validator_refuses_what_breaks_the_conventions() {
             r#"{"ok": true, "not_after": "2027-01-01 12:00"}"#,
         ),
         ("untyped host", r#"{"ok": true, "hosts": ["localhost"]}"#),
+        (
+            "old certificate spelling",
+            r#"{"ok": true, "certificates": [{"subject": "a", "issuer": "b",
+                "not_after": "2027-01-01T00:00:00Z", "days_left": 1, "index": 0}]}"#,
+        ),
+        (
+            "check without a name",
+            r#"{"ok": true, "checks": [{"check": "x", "ok": true, "detail": ""}]}"#,
+        ),
+        (
+            "file without a kind",
+            r#"{"ok": true, "files": [{"path": "a", "mode": "0600"}]}"#,
+        ),
     ];
     let bad: Vec<(String, String)> = bad
         .iter()

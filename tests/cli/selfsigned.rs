@@ -474,11 +474,17 @@ fn every_key_type_is_generated_as_asked() {
             .unwrap();
         assert!(out.status.success(), "{key_type}: {}", stderr(&out));
         let v = json(&out);
-        assert_eq!(
-            v["certificates"][0]["key_algorithm"], algorithm,
-            "{key_type}"
-        );
+        assert_eq!(v["certificates"][0]["key_type"], key_type);
+        let key: Value =
+            serde_json::from_slice(&env.ok(&["--json", "inspect", "localhost.key"]).stdout)
+                .unwrap();
+        assert_eq!(key["private_keys"][0]["key_type"], key_type);
         assert_eq!(v["certificates"][0]["key_bits"], bits, "{key_type}");
+        let text = stdout(&env.ok(&["inspect", "localhost.crt"]));
+        assert!(
+            text.contains(&format!("key:         {algorithm} ({bits} bits)")),
+            "{text}"
+        );
         assert_eq!(v["key_matches"], true, "{key_type}");
     }
     let env = TestEnv::new();

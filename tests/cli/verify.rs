@@ -36,7 +36,7 @@ fn failures(report: &serde_json::Value) -> Vec<(String, String)> {
         .filter(|c| c["ok"] == false)
         .map(|c| {
             (
-                c["check"].as_str().unwrap().to_owned(),
+                c["name"].as_str().unwrap().to_owned(),
                 c["detail"].as_str().unwrap().to_owned(),
             )
         })
@@ -69,7 +69,7 @@ fn good_pairs_pass_for_every_key_type_with_tls_12_and_13() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["check"] == "handshake")
+            .filter(|c| c["name"] == "handshake")
             .collect();
         assert_eq!(handshakes.len(), 4, "two hosts, two versions: {report:#}");
         let protocols: Vec<&str> = handshakes
@@ -490,7 +490,7 @@ fn url_probe_against_a_real_influxd_with_auth() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["check"].as_str().unwrap())
+        .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["tls", "service", "token", "auth"]);
     env.write(
