@@ -3,7 +3,7 @@
 //! It must not sign anything the CA's name constraints forbid, nor write but through `files`.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -19,8 +19,6 @@ use crate::pki::KeyType;
 use crate::pki::ca::{CaSpec, Constraints};
 use crate::pki::cert::{Issued, LeafSpec};
 use crate::pki::names::{Host, parse_hosts};
-use crate::pki::validity::format_time;
-use crate::text::colon_hex;
 
 /// Default validity of a CA certificate, in days.
 pub const DEFAULT_CA_DAYS: u32 = 3650;
@@ -80,18 +78,14 @@ fn init(args: &CaInitArgs, out: &mut Output) -> Result<ExitStatus> {
 
 #[derive(Serialize)]
 struct InitReport<'a> {
-    subject: String,
-    key_type: KeyType,
+    #[serde(flatten)]
+    new: super::NewCertificate<'a>,
     path_len: u8,
     name_constraints: &'a Constraints,
-    not_before: String,
-    not_after: String,
-    days_left: i64,
-    serial: String,
-    sha256_fingerprint: String,
-    certificate: &'a Path,
-    private_key: &'a Path,
-    files: &'a [Written],
+    #[serde(skip)]
+    paths: &'a OutputPaths,
+    #[serde(skip)]
+    key_type: KeyType,
     #[serde(skip)]
     common_name: &'a str,
     #[serde(skip)]
@@ -111,18 +105,11 @@ fn report_init(
 ) -> Result<()> {
     let v = spec.validity;
     out.report(&InitReport {
-        subject: format!("CN={}", spec.common_name),
-        key_type: spec.key_type,
+        new: super::NewCertificate::of(&issued.cert_der, now, written)?,
         path_len: spec.path_len,
         name_constraints: &spec.constraints,
-        not_before: format_time(v.not_before),
-        not_after: format_time(v.not_after),
-        days_left: v.days_left(now),
-        serial: colon_hex(&issued.serial),
-        sha256_fingerprint: issued.fingerprint(),
-        certificate: &paths.cert,
-        private_key: &paths.key,
-        files: written,
+        paths,
+        key_type: spec.key_type,
         common_name: &spec.common_name,
         lifetime_days: (v.not_after - v.not_before).whole_days(),
         owner: write.owner,
@@ -136,17 +123,18 @@ impl crate::output::Report for InitReport<'_> {
     }
 
     fn text(&self) -> crate::output::Text {
-        let (crt, key) = (self.certificate.display(), self.private_key.display());
+        let (crt, key) = (self.paths.cert.display(), self.paths.key.display());
+        let ca = &self.new.certificate;
         let mut text = format!(
             "Created a local CA \"{}\" ({})\n",
             crate::text::sanitize(self.common_name),
             self.key_type
         );
-        text.push_str(&describe_written(self.files, self.owner));
+        text.push_str(&describe_written(self.new.files, self.owner));
         let _ = writeln!(
             text,
             "  expires      {} (valid for {} days)\n  sha256       {}",
-            self.not_after, self.lifetime_days, self.sha256_fingerprint
+            ca.not_after, self.lifetime_days, ca.sha256_fingerprint
         );
         if !self.name_constraints.is_empty() {
             let _ = writeln!(text, "  may sign for {}", self.name_constraints.describe());
@@ -182,21 +170,12 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let written = files::write_all(&key_and_cert(&paths, &issued.key_pem, &chain), write)?;
     super::warn_if_clamped(out, clamped, &validity)?;
     let report = IssueReport {
-        hosts: &spec.hosts,
-        subject: format!("CN={}", spec.hosts[0]),
-        issuer: ca.info.subject.clone(),
-        key_type: spec.key_type,
+        new: super::NewCertificate::of(&issued.cert_der, now, &written)?,
         client: args.client,
-        not_before: format_time(validity.not_before),
-        not_after: format_time(validity.not_after),
-        days_left: validity.days_left(now),
         clamped_to_ca: clamped,
-        serial: colon_hex(&issued.serial),
-        sha256_fingerprint: issued.fingerprint(),
-        certificate: &paths.cert,
-        private_key: &paths.key,
         ca_certificate: &args.ca_cert,
-        files: &written,
+        hosts: &spec.hosts,
+        key_type: spec.key_type,
         owner: write.owner,
     };
     report_issue(out, &report)?;
@@ -205,21 +184,15 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
 
 #[derive(Serialize)]
 struct IssueReport<'a> {
-    hosts: &'a [Host],
-    subject: String,
-    issuer: String,
-    key_type: KeyType,
+    #[serde(flatten)]
+    new: super::NewCertificate<'a>,
     client: bool,
-    not_before: String,
-    not_after: String,
-    days_left: i64,
     clamped_to_ca: bool,
-    serial: String,
-    sha256_fingerprint: String,
-    certificate: &'a PathBuf,
-    private_key: &'a PathBuf,
     ca_certificate: &'a PathBuf,
-    files: &'a [Written],
+    #[serde(skip)]
+    hosts: &'a [Host],
+    #[serde(skip)]
+    key_type: KeyType,
     #[serde(skip)]
     owner: Option<crate::files::Owner>,
 }
@@ -242,20 +215,21 @@ impl crate::output::Report for IssueReport<'_> {
         } else {
             "server"
         };
+        let cert = &self.new.certificate;
         let mut text = format!(
             "Issued a {usage} certificate ({}) for {}, signed by {}\n",
             self.key_type,
             names.join(", "),
-            self.issuer
+            cert.issuer
         );
-        text.push_str(&describe_written(self.files, self.owner));
+        text.push_str(&describe_written(self.new.files, self.owner));
         let _ = write!(
             text,
             "  expires      {}\n  sha256       {}\n\
              The certificate file holds the full chain (this certificate, then the CA).\n\
              Clients trust the CA, e.g. curl --cacert {} https://{}:8086/ping\n",
-            self.not_after,
-            self.sha256_fingerprint,
+            cert.not_after,
+            cert.sha256_fingerprint,
             self.ca_certificate.display(),
             url_host(&self.hosts[0]),
         );

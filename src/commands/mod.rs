@@ -181,6 +181,24 @@ pub(crate) fn service_pair(
     })
 }
 
+/// What `selfsigned`, `ca init`, `ca issue` and `renew` all report: the new certificate, described
+/// as `inspect`, `check` and `verify` describe certificates, and the files written.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct NewCertificate<'a> {
+    pub certificate: crate::pki::parse::CertInfo,
+    pub files: &'a [Written],
+}
+
+impl<'a> NewCertificate<'a> {
+    /// Describe the certificate `der` that was just made, and the files it went to.
+    pub fn of(der: &[u8], now: time::OffsetDateTime, files: &'a [Written]) -> Result<Self> {
+        Ok(NewCertificate {
+            certificate: crate::pki::parse::CertInfo::from_der(der, now)?,
+            files,
+        })
+    }
+}
+
 /// The one warning for a leaf shortened to its CA's expiry (`ca issue`, `renew`).
 pub(crate) fn warn_if_clamped(
     out: &mut Output,

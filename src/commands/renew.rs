@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 use std::os::fd::AsFd as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
@@ -14,13 +14,13 @@ use time::OffsetDateTime;
 
 use crate::cli::RenewArgs;
 use crate::error::{Error, ExitStatus};
-use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions};
 use crate::inputs;
 use crate::output::Output;
 use crate::pki::cert::{self, Issued, Renewal};
 use crate::pki::keys;
 use crate::pki::parse::CertInfo;
-use crate::pki::validity::{CLOCK_SKEW, Validity, checked_end, format_time};
+use crate::pki::validity::{CLOCK_SKEW, Validity, checked_end};
 use crate::text::mode_string;
 
 /// The most a renewed private key may be open to: owner read/write, group read.
@@ -55,7 +55,6 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
     let Signed {
         issued,
         chain,
-        validity,
         signer,
     } = sign(args, &old, validity, now, out)?;
     let files = planned_files(cert_path, &key_path, &issued, &chain, args.reuse_key)?;
@@ -73,15 +72,12 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
         .map(|command| run_exec(command, cert_path, &key_path));
     let report = Report {
         renewed: true,
-        certificate: cert_path,
-        private_key: &key_path,
+        new: super::NewCertificate::of(&issued.cert_der, now, &written)?,
         signed_by: signer,
         new_key: !args.reuse_key,
         old_not_after: info.not_after.clone(),
-        not_after: format_time(validity.not_after),
-        days_left: validity.days_left(now),
-        files: &written,
         exec: exec.as_ref(),
+        path: cert_path,
     };
     render(out, &report)?;
     Ok(ExitStatus::from_ok(exec.is_none_or(|e| e.success)))
@@ -147,8 +143,6 @@ struct Signed {
     issued: Issued,
     /// The CA's chain, to follow the new certificate in its file (empty when self-signed).
     chain: String,
-    /// The validity, shortened to the CA's expiry if needed.
-    validity: Validity,
     /// Who signed it: the CA's subject, or "itself".
     signer: String,
 }
@@ -184,7 +178,6 @@ fn sign(
             Ok(Signed {
                 issued,
                 chain: ca.chain_pem.clone(),
-                validity,
                 signer: ca.info.subject.clone(),
             })
         }
@@ -202,7 +195,6 @@ fn sign(
             Ok(Signed {
                 issued,
                 chain: String::new(),
-                validity,
                 signer: "itself".to_owned(),
             })
         }
@@ -323,16 +315,15 @@ fn run_exec(command: &str, cert: &Path, key: &Path) -> Exec {
 #[derive(Serialize)]
 struct Report<'a> {
     renewed: bool,
-    certificate: &'a Path,
-    private_key: &'a PathBuf,
+    #[serde(flatten)]
+    new: super::NewCertificate<'a>,
     signed_by: String,
     new_key: bool,
     old_not_after: String,
-    not_after: String,
-    days_left: i64,
-    files: &'a [Written],
     #[serde(skip_serializing_if = "Option::is_none")]
     exec: Option<&'a Exec>,
+    #[serde(skip)]
+    path: &'a Path,
 }
 
 fn render(out: &mut Output, r: &Report<'_>) -> Result<()> {
@@ -358,14 +349,15 @@ impl crate::output::Report for Report<'_> {
 
     fn text(&self) -> crate::output::Text {
         let r = self;
+        let cert = &r.new.certificate;
         let mut text = format!(
             "Renewed {} (signed by {}); it now expires {} ({} days)\n",
-            r.certificate.display(),
+            r.path.display(),
             r.signed_by,
-            r.not_after,
-            r.days_left
+            cert.not_after,
+            cert.days_left
         );
-        for w in r.files {
+        for w in r.new.files {
             let kept = w
                 .backup
                 .as_ref()
@@ -385,9 +377,8 @@ impl crate::output::Report for Report<'_> {
 fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<ExitStatus> {
     out.report(&NotDue {
         renewed: false,
-        certificate: path,
-        not_after: &info.not_after,
-        days_left: info.days_left,
+        certificate: info,
+        path,
     })?;
     Ok(ExitStatus::Success)
 }
@@ -396,9 +387,10 @@ fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<Exit
 #[derive(Serialize)]
 struct NotDue<'a> {
     renewed: bool,
-    certificate: &'a Path,
-    not_after: &'a str,
-    days_left: i64,
+    /// The certificate as it stands.
+    certificate: &'a CertInfo,
+    #[serde(skip)]
+    path: &'a Path,
 }
 
 impl crate::output::Report for NotDue<'_> {
@@ -409,9 +401,9 @@ impl crate::output::Report for NotDue<'_> {
     fn text(&self) -> crate::output::Text {
         crate::output::Text::note(format!(
             "{}: not due ({} days left, until {})\n",
-            self.certificate.display(),
-            self.days_left,
-            self.not_after
+            self.path.display(),
+            self.certificate.days_left,
+            self.certificate.not_after
         ))
     }
 }

@@ -13,16 +13,15 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{
-    OutputPaths, describe_written, lock_targets, resolve_owner, url_host, warn_about_coverage,
+    NewCertificate, OutputPaths, describe_written, lock_targets, resolve_owner, url_host,
+    warn_about_coverage,
 };
 use crate::cli::SelfsignedArgs;
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::output::Output;
 use crate::pki::cert::{self, Issued, LeafSpec};
-use crate::pki::names::{Host, parse_hosts};
-use crate::pki::validity::format_time;
-use crate::text::colon_hex;
+use crate::pki::names::parse_hosts;
 
 /// Default validity of a self-signed certificate, in days.
 pub const DEFAULT_DAYS: u32 = 365;
@@ -112,20 +111,11 @@ pub fn run(args: &SelfsignedArgs, out: &mut Output) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// The new pair: the certificate and the files written.
 #[derive(Serialize)]
 struct Report<'a> {
-    hosts: &'a [Host],
-    subject: String,
-    key_type: &'static str,
-    not_before: String,
-    not_after: String,
-    days_left: i64,
-    serial: String,
-    sha256_fingerprint: String,
-    certificate: Option<&'a PathBuf>,
-    private_key: Option<&'a PathBuf>,
-    bundle: Option<&'a PathBuf>,
-    files: &'a [Written],
+    #[serde(flatten)]
+    new: NewCertificate<'a>,
     #[serde(skip)]
     plan: &'a Plan,
 }
@@ -145,13 +135,14 @@ impl crate::output::Report for Report<'_> {
             plan.spec.key_type,
             names.join(", ")
         );
-        text.push_str(&describe_written(self.files, plan.write.owner));
+        let cert = &self.new.certificate;
+        text.push_str(&describe_written(self.new.files, plan.write.owner));
         let _ = write!(
             text,
             "  expires      {} (valid for {} days)\n  sha256       {}\n",
-            self.not_after,
+            cert.not_after,
             (validity.not_after - validity.not_before).whole_days(),
-            self.sha256_fingerprint
+            cert.sha256_fingerprint
         );
         if let Some(cert) = plan.cert_path.as_ref().or(plan.bundle_path.as_ref()) {
             let _ = writeln!(
@@ -179,18 +170,7 @@ fn report(
         out.warn("the certificate is already expired (as asked with --not-after)")?;
     }
     out.report(&Report {
-        hosts,
-        subject: format!("CN={}", hosts[0]),
-        key_type: plan.spec.key_type.name(),
-        not_before: format_time(validity.not_before),
-        not_after: format_time(validity.not_after),
-        days_left: validity.days_left(now),
-        serial: colon_hex(&issued.serial),
-        sha256_fingerprint: issued.fingerprint(),
-        certificate: plan.cert_path.as_ref(),
-        private_key: plan.key_path.as_ref(),
-        bundle: plan.bundle_path.as_ref(),
-        files: written,
+        new: NewCertificate::of(&issued.cert_der, now, written)?,
         plan,
     })?;
     Ok(())

@@ -104,6 +104,10 @@ fn validator_refuses_what_breaks_the_conventions() {
             "file without a kind",
             r#"{"ok": true, "files": [{"path": "a", "mode": "0600"}]}"#,
         ),
+        (
+            "certificate as a path",
+            r#"{"ok": true, "certificate": "./a.crt"}"#,
+        ),
     ];
     let bad: Vec<(String, String)> = bad
         .iter()

@@ -69,16 +69,20 @@ fn json_output_describes_the_certificate_and_holds_no_key() {
         "--json",
     ]);
     let v = json(&out);
-    assert_eq!(v["subject"], "CN=db.example.com");
-    assert_eq!(v["key_type"], "ecdsa-p256");
-    assert_eq!(v["hosts"][0]["type"], "dns");
-    assert_eq!(v["hosts"][1]["value"], "::1");
-    assert!(v["days_left"].as_i64().unwrap() >= 29);
-    assert_eq!(v["certificate"], "./db.example.com.crt");
-    assert_eq!(v["private_key"], "./db.example.com.key");
+    assert_eq!(v["ok"], true);
+    let cert = &v["certificate"];
+    assert_eq!(cert["subject"], "CN=db.example.com");
+    assert_eq!(cert["key_type"], "ecdsa-p256");
+    assert_eq!(cert["hosts"][0]["type"], "dns");
+    assert_eq!(cert["hosts"][1]["value"], "::1");
+    assert!(cert["days_left"].as_i64().unwrap() >= 29);
+    assert_eq!(cert["sha256_fingerprint"].as_str().unwrap().len(), 95);
+    assert_eq!(v["files"][0]["path"], "./db.example.com.key");
+    assert_eq!(v["files"][0]["kind"], "private_key");
     assert_eq!(v["files"][0]["mode"], "0600");
+    assert_eq!(v["files"][0]["action"], "created");
+    assert_eq!(v["files"][1]["path"], "./db.example.com.crt");
     assert_eq!(v["files"][1]["mode"], "0644");
-    assert_eq!(v["sha256_fingerprint"].as_str().unwrap().len(), 95);
     let text = stdout(&out);
     assert!(!text.contains("PRIVATE KEY"));
     let key = fs::read_to_string(env.path("db.example.com.key")).unwrap();
@@ -238,10 +242,11 @@ fn not_after_and_not_before_set_exact_dates_even_in_the_past() {
         "2020-02-01T12:00:00Z",
         "--json",
     ]);
-    let v = json(&out);
+    let v = &json(&out)["certificate"];
     assert_eq!(v["not_before"], "2020-01-01T00:00:00Z");
     assert_eq!(v["not_after"], "2020-02-01T12:00:00Z");
     assert!(v["days_left"].as_i64().unwrap() < 0);
+    assert_eq!(v["status"], "expired");
     assert!(stderr(&out).contains("already expired"), "{}", stderr(&out));
 
     let out = env
