@@ -105,7 +105,7 @@ fn report_init(
 ) -> Result<()> {
     let v = spec.validity;
     out.report(&InitReport {
-        new: super::NewCertificate::of(&issued.cert_der, now, written)?,
+        new: super::NewCertificate::of(&issued.cert_der, true, now, written)?,
         path_len: spec.path_len,
         name_constraints: &spec.constraints,
         paths,
@@ -170,7 +170,7 @@ fn issue(args: &CaIssueArgs, out: &mut Output) -> Result<ExitStatus> {
     let written = files::write_all(&key_and_cert(&paths, &issued.key_pem, &chain), write)?;
     super::warn_if_clamped(out, clamped, &validity)?;
     let report = IssueReport {
-        new: super::NewCertificate::of(&issued.cert_der, now, &written)?,
+        new: super::NewCertificate::of(&issued.cert_der, false, now, &written)?,
         client: args.client,
         clamped_to_ca: clamped,
         ca_certificate: &args.ca_cert,

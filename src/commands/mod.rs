@@ -190,10 +190,16 @@ pub(crate) struct NewCertificate<'a> {
 }
 
 impl<'a> NewCertificate<'a> {
-    /// Describe the certificate `der` that was just made, and the files it went to.
-    pub fn of(der: &[u8], now: time::OffsetDateTime, files: &'a [Written]) -> Result<Self> {
+    /// Describe the certificate `der` that was just made (by itself when `self_signed`), and
+    /// the files it went to.
+    pub fn of(
+        der: &[u8],
+        self_signed: bool,
+        now: time::OffsetDateTime,
+        files: &'a [Written],
+    ) -> Result<Self> {
         Ok(NewCertificate {
-            certificate: crate::pki::parse::CertInfo::from_der(der, now)?,
+            certificate: crate::pki::parse::CertInfo::of_new(der, now, self_signed)?,
             files,
         })
     }

@@ -72,7 +72,7 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
         .map(|command| run_exec(command, cert_path, &key_path));
     let report = Report {
         renewed: true,
-        new: super::NewCertificate::of(&issued.cert_der, now, &written)?,
+        new: super::NewCertificate::of(&issued.cert_der, args.ca_cert.is_none(), now, &written)?,
         signed_by: signer,
         new_key: !args.reuse_key,
         old_not_after: info.not_after.clone(),

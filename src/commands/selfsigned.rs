@@ -170,7 +170,7 @@ fn report(
         out.warn("the certificate is already expired (as asked with --not-after)")?;
     }
     out.report(&Report {
-        new: NewCertificate::of(&issued.cert_der, now, written)?,
+        new: NewCertificate::of(&issued.cert_der, true, now, written)?,
         plan,
     })?;
     Ok(())

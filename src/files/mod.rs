@@ -255,8 +255,10 @@ pub struct Written {
     pub kind: FileKind,
     #[serde(serialize_with = "serialize_mode")]
     pub mode: u32,
-    /// `user:group` of the new file.
-    pub owner: String,
+    /// Uid and gid of the new file; `owner` in JSON as `user:group` (names are looked up only
+    /// then: the user database costs a write more than the rest of it).
+    #[serde(serialize_with = "serialize_owner")]
+    pub owner: (u32, u32),
     /// An existing file was replaced (only with `--force`); in JSON `action`: `created` or
     /// `replaced`.
     #[serde(rename = "action", serialize_with = "serialize_action")]
@@ -264,6 +266,18 @@ pub struct Written {
     /// Where the replaced file was kept, with [`WriteOptions::keep_backups`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<PathBuf>,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with signature"
+)]
+fn serialize_owner<S: serde::Serializer>(owner: &(u32, u32), s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!(
+        "{}:{}",
+        user_name(owner.0),
+        group_name(owner.1)
+    ))
 }
 
 #[allow(
@@ -489,10 +503,8 @@ fn finish_all(
             sync_dir(dir)?;
             synced_dirs.push(dir);
         }
-        let owner = fs::symlink_metadata(&file.path).map_or_else(
-            |_| String::new(),
-            |m| format!("{}:{}", user_name(m.uid()), group_name(m.gid())),
-        );
+        let owner =
+            fs::symlink_metadata(&file.path).map_or((u32::MAX, u32::MAX), |m| (m.uid(), m.gid()));
         written.push(Written {
             path: file.path.clone(),
             kind: file.kind,
