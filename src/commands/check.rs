@@ -138,7 +138,7 @@ impl crate::output::Report for Report {
             .filter(|c| c.status != Verdict::Ok)
             .count();
         Text {
-            stdout: render_lines(&self.certificates),
+            stdout: text_lines(&self.certificates),
             stderr: if bad > 0 {
                 format!(
                     "{bad} of {} certificates need attention\n",
@@ -241,7 +241,7 @@ fn chain_flags(checked: &[Checked]) -> Vec<bool> {
 const MAX_COLUMN: usize = 48;
 
 /// One aligned line per certificate: path, subject, days left, status.
-fn render_lines(checked: &[Checked]) -> String {
+fn text_lines(checked: &[Checked]) -> String {
     let in_chain = chain_flags(checked);
     let rows: Vec<[String; 4]> = checked
         .iter()

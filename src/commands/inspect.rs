@@ -76,17 +76,17 @@ impl crate::output::Report for Report<'_> {
     }
 
     fn text(&self) -> Text {
-        Text::data(listing(self))
+        Text::data(text_lines(self))
     }
 }
 
-fn listing(report: &Report<'_>) -> String {
+fn text_lines(report: &Report<'_>) -> String {
     let mut text = String::new();
     let path = crate::text::sanitize(&report.file.display().to_string());
     let total = report.certificates.len();
     for (i, cert) in report.certificates.iter().enumerate() {
         let _ = writeln!(text, "{}: certificate {} of {total}", path, i + 1);
-        render_cert(&mut text, cert);
+        cert_lines(&mut text, cert);
     }
     for key in report.private_keys {
         let _ = writeln!(
@@ -107,7 +107,7 @@ fn listing(report: &Report<'_>) -> String {
     text
 }
 
-fn render_cert(text: &mut String, cert: &CertInfo) {
+fn cert_lines(text: &mut String, cert: &CertInfo) {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let when = match cert.status {
         Status::Valid => format!("{} days left", cert.days_left),

@@ -237,7 +237,7 @@ impl crate::output::Report for Report {
     }
 
     fn text(&self) -> crate::output::Text {
-        crate::output::Text::data(render_text(&self.files))
+        crate::output::Text::data(text_lines(&self.files))
     }
 }
 
@@ -408,7 +408,7 @@ fn owner_string(uid: u32, gid: u32) -> String {
     format!("{}:{}", files::user_name(uid), files::group_name(gid))
 }
 
-fn render_text(reports: &[FileReport]) -> String {
+fn text_lines(reports: &[FileReport]) -> String {
     let mut text = String::new();
     for r in reports {
         let (status, detail) = match r.content {

@@ -24,7 +24,7 @@ pub fn run(cmd: &SecretCommand, out: &mut Output) -> Result<ExitStatus> {
 struct Report<'a> {
     bytes: u16,
     encoding: &'static str,
-    file: &'a Written,
+    files: &'a [Written],
 }
 
 impl crate::output::Report for Report<'_> {
@@ -36,7 +36,7 @@ impl crate::output::Report for Report<'_> {
         crate::output::Text::note(format!(
             "Generated a {}-byte shared secret\n{}",
             self.bytes,
-            describe_written(std::slice::from_ref(self.file), None)
+            describe_written(self.files, None)
         ))
     }
 }
@@ -69,7 +69,7 @@ fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
             secret::Encoding::Base64url => "base64url",
             secret::Encoding::Hex => "hex",
         },
-        file: &written[0],
+        files: &written,
     })?;
     Ok(ExitStatus::Success)
 }

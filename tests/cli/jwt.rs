@@ -75,7 +75,8 @@ fn secret_generate_writes_0600_and_never_clobbers() {
         "secret in --json output"
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["file"]["mode"], "0600");
+    assert_eq!(v["files"][0]["mode"], "0600");
+    assert_eq!(v["files"][0]["kind"], "secret");
 
     let out = env
         .cmd()

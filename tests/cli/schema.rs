@@ -78,6 +78,77 @@ const RUNS: &[&str] = &[
     "completions bash",
 ];
 
+/// `verify --url` against certtool's own integrated server kept serving, and (where influxd is
+/// installed) `verify --launch influxdb`: the other two modes of verify.
+fn verify_url_and_launch(env: &TestEnv) -> Vec<(String, String)> {
+    let port = crate::support::free_port().to_string();
+    let mut server = env
+        .cmd_std()
+        .args([
+            "verify",
+            "--cert",
+            "localhost.crt",
+            "--key",
+            "localhost.key",
+            "--port",
+            &port,
+        ])
+        .args(["--serve-for", "20s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = crate::support::wait_for_port(port.parse().unwrap(), &mut server);
+    let url = format!("https://localhost:{port}");
+    let mut docs = Vec::new();
+    if up {
+        for args in [
+            vec![
+                "--json",
+                "verify",
+                "--url",
+                &url,
+                "--ca",
+                "localhost.crt",
+                "--kind",
+                "tls",
+            ],
+            vec![
+                "--json",
+                "verify",
+                "--url",
+                &url,
+                "--kind",
+                "tls",
+                "--insecure",
+            ],
+        ] {
+            let out = stdout(&env.certtool(&args));
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["ok"], true, "{args:?}: {out}");
+            assert_eq!(v["mode"], "url", "{args:?}");
+            docs.push((args.join(" "), out));
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(up, "the integrated server did not listen");
+    if require_tool("influxd") {
+        let args = [
+            "--json",
+            "verify",
+            "--launch",
+            "influxdb",
+            "--cert",
+            "localhost.crt",
+            "--key",
+            "localhost.key",
+        ];
+        docs.push((args.join(" "), stdout(&env.certtool(&args))));
+    }
+    docs
+}
+
 fn validator_refuses_what_breaks_the_conventions() {
     let bad = [
         ("no ok", r#"{"files": []}"#),
@@ -144,12 +215,13 @@ fn every_command_json_matches_the_schema() {
         assert!(code.is_some_and(|c| c <= 2), "{all:?}: {}", stderr(&out));
         docs.push(((*line).to_owned(), stdout(&out)));
     }
+    docs.extend(verify_url_and_launch(&env));
     let failures = invalid(&docs);
     assert!(
         failures.is_empty(),
         "--json output off the schema:\n{}",
         failures.join("\n")
     );
-    assert_eq!(docs.len(), 25);
+    assert!(docs.len() >= 26, "{}", docs.len());
     validator_refuses_what_breaks_the_conventions();
 }
