@@ -215,14 +215,20 @@ pub fn require_tool(name: &str) -> bool {
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !found {
+    require(found, name)
+}
+
+/// `available`, or, when it is not: a failure under CI (`what` is required there) and a loud
+/// skip elsewhere. The one rule for every test that needs something of the machine.
+pub fn require(available: bool, what: &str) -> bool {
+    if !available {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is required under CI (.ci/run installs it)"
+            "{what} is required under CI (.ci/run installs or allows it)"
         );
-        eprintln!("skipping: {name} is not installed");
+        eprintln!("SKIPPED: {what} is not available here");
     }
-    found
+    available
 }
 
 /// A loopback port that was free a moment ago.
