@@ -23,7 +23,7 @@ use crate::pki::validity::parse_days;
 #[derive(Debug, Parser)]
 #[command(
     name = "certtool",
-    version,
+    version = VERSION,
     propagate_version = true,
     after_long_help = TOP_HELP,
     max_term_width = 100
@@ -33,9 +33,20 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Print only errors, warnings and what the command exists to print (a token, a snippet)
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `certtool --version`: the name, the version and what this certtool is, so that GnuTLS's tool
+/// of the same name (Debian's gnutls-bin ships /usr/bin/certtool) cannot be mistaken for it.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (TLS certificates and secrets for InfluxDB, Telegraf and Prometheus; not GnuTLS's certtool)"
+);
 
 const TOP_HELP: &str = "\
 Examples:
@@ -49,24 +60,44 @@ Exit status:
   2  usage error, bad input or I/O error (nothing half-written is left behind)";
 
 // Subcommands are defined lazily (`defer`): only the one invoked is built, so start-up does not
-// grow with the number of commands.
+// grow with the number of commands. A deferred command's own doc comment is applied only when it
+// is built, so each variant carries the one line its parent's command list shows (a test checks
+// that it is the command's own first line, and that no list has a blank entry).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
+    /// Create a private key and a self-signed server certificate for one or more hosts
     Selfsigned(SelfsignedArgs),
+    /// A local certificate authority for servers and clients that must trust each other
     #[command(subcommand)]
     Ca(CaCommand),
+    /// Check certificates for expiry, with exit codes scripts can trust
     Check(CheckArgs),
+    /// Re-issue a certificate with the same names, and replace it atomically
     Renew(RenewArgs),
+    /// Config snippets for InfluxDB, Telegraf and Prometheus, printed or edited into place.
+    ///
+    /// Each snippet comes from a template in `templates/` (built in; --template-dir overrides them
+    /// by file name). Paths are made absolute. With --in-place FILE, only the keys certtool owns
+    /// change: comments, blank lines, key order and every other value stay byte for byte; a key
+    /// replaces its commented default (`# https-enabled = false`) where there is one. The old file
+    /// is kept as FILE.bak, the new one keeps its mode and owner, a second run changes nothing, and
+    /// --dry-run prints a unified diff instead of writing.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Prove that a certificate works end to end, and exit non-zero when anything is off
     Verify(VerifyArgs),
+    /// Show what a certificate, chain or private key file holds
     Inspect(InspectArgs),
+    /// Check (and with --fix correct) the modes and owners of certificate, key and secret files
     Perms(PermsArgs),
+    /// Shared secrets for InfluxDB's token authentication
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// JSON Web Tokens for InfluxDB 1.x shared-secret authentication
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// Print a shell completion script
     Completions(CompletionsArgs),
 }
 
@@ -131,7 +162,7 @@ pub struct HostArgs {
 /// When a certificate is valid.
 #[derive(Debug, Args)]
 pub struct ValidityArgs {
-    /// Days of validity, counted from notBefore [default: 365, or 3650 for a CA; at most 36500]
+    /// Days of validity, counted from notBefore [default: 365; at most 36500]
     #[arg(
         long,
         value_name = "N",
@@ -220,11 +251,13 @@ pub struct OutputArgs {
     pub replace: ForceArgs,
 }
 
-/// A small local certificate authority for servers and clients that must trust each other.
+/// The `ca` subcommands (described on `Command::Ca`).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum CaCommand {
+    /// Create a local CA: a private key and a self-signed CA certificate
     Init(CaInitArgs),
+    /// Issue a server (or mutual-TLS client) certificate signed by a local CA
     Issue(CaIssueArgs),
 }
 
@@ -237,7 +270,10 @@ pub enum CaCommand {
 /// mint certificates for other domains; such a CA signs for no IP address unless --permitted-ip
 /// names a range. Writes DIR/BASE.crt (0644) and DIR/BASE.key (0600), all or nothing.
 #[derive(Debug, Args)]
-#[command(after_long_help = CA_INIT_HELP)]
+#[command(
+    after_long_help = CA_INIT_HELP,
+    mut_arg("days", |a| a.help("Days of validity, counted from notBefore [default: 3650; at most 36500]"))
+)]
 pub struct CaInitArgs {
     /// Common name of the CA
     #[arg(long, value_name = "NAME", default_value = "certtool local CA")]
@@ -416,21 +452,19 @@ Exit status:
   2  usage error, bad input (no key, key does not match with --reuse-key, a CA-issued
      certificate without --ca-cert), or an I/O error; the old files are left as they were";
 
-/// Config snippets for InfluxDB, Telegraf and Prometheus, printed or edited into place.
-///
-/// Each snippet comes from a template in `templates/` (built in; --template-dir overrides them
-/// by file name). Paths are made absolute. With --in-place FILE, only the keys certtool owns
-/// change: comments, blank lines, key order and every other value stay byte for byte; a key
-/// replaces its commented default (`# https-enabled = false`) where there is one. The old file
-/// is kept as FILE.bak, the new one keeps its mode and owner, a second run changes nothing, and
-/// --dry-run prints a unified diff instead of writing.
+/// The `config` subcommands (described on `Command::Config`).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum ConfigCommand {
+    /// HTTPS (and token authentication) for InfluxDB 1.x: the `[http]` section of influxdb.conf
     Influxdb(ConfigInfluxdbArgs),
+    /// TLS for InfluxDB 2.x: tls-cert, tls-key and tls-min-version in config.toml
     Influxdb2(ConfigInfluxdb2Args),
+    /// Telegraf's output to InfluxDB over HTTPS, trusting a CA file rather than skipping checks
     Telegraf(ConfigTelegrafArgs),
+    /// Prometheus's web config: TLS for its own HTTP server (--web.config.file)
     Prometheus(ConfigPrometheusArgs),
+    /// A Prometheus scrape job over HTTPS: scheme https and tls_config with ca_file
     PrometheusScrape(ConfigPrometheusScrapeArgs),
 }
 
@@ -507,8 +541,10 @@ pub struct ConfigInfluxdbArgs {
 
 const CONFIG_INFLUXDB_HELP: &str = "\
 Examples:
-  certtool config influxdb --cert /etc/ssl/influxdb/influxdb.crt --key /etc/ssl/influxdb/influxdb.key
-  certtool config influxdb --cert influxdb.crt --key influxdb.key --in-place /etc/influxdb/influxdb.conf
+  certtool config influxdb --cert /etc/ssl/influxdb/influxdb.crt \\
+      --key /etc/ssl/influxdb/influxdb.key
+  certtool config influxdb --cert influxdb.crt --key influxdb.key \\
+      --in-place /etc/influxdb/influxdb.conf
   certtool config influxdb --cert influxdb.crt --key influxdb.key --auth \\
       --secret-file shared.secret --in-place /etc/influxdb/influxdb.conf --dry-run
 
@@ -604,8 +640,8 @@ pub struct ConfigTelegrafArgs {
 const CONFIG_TELEGRAF_HELP: &str = "\
 Examples:
   certtool config telegraf --url https://influx.example.com:8086 --ca /etc/ssl/metrics-ca/ca.crt
-  certtool config telegraf --url https://127.0.0.1:8086 --ca influxdb.crt --server-name localhost \\
-      --database metrics --in-place /etc/telegraf/telegraf.conf
+  certtool config telegraf --url https://127.0.0.1:8086 --ca influxdb.crt \\
+      --server-name localhost --database metrics --in-place /etc/telegraf/telegraf.conf
   certtool config telegraf --url https://influx:8086 --ca ca.crt --v2 --org ops --bucket metrics
 
 Exit status:
@@ -648,7 +684,8 @@ pub struct ConfigPrometheusArgs {
 const CONFIG_PROMETHEUS_HELP: &str = "\
 Examples:
   certtool config prometheus --cert prom.crt --key prom.key --out /etc/prometheus/web-config.yml
-  certtool config prometheus --cert prom.crt --key prom.key --client-ca ca.crt --host prom.example.com
+  certtool config prometheus --cert prom.crt --key prom.key --client-ca ca.crt \\
+      --host prom.example.com
 
 Exit status:
   0  printed or written
@@ -789,7 +826,8 @@ const VERIFY_HELP: &str = "\
 Examples:
   certtool verify --cert influxdb.crt --key influxdb.key
   certtool verify --cert influxdb.crt --key influxdb.key --ca ca.crt --host influx.example.com
-  certtool verify --url https://localhost:8086 --ca ca.crt --user admin --secret-file shared.secret
+  certtool verify --url https://localhost:8086 --ca ca.crt \\
+      --user admin --secret-file shared.secret
   certtool verify --launch influxdb --cert influxdb.crt --key influxdb.key
   certtool verify --cert localhost.crt --key localhost.key --port 8443 --serve-for 60s
 
@@ -828,7 +866,7 @@ Exit status:
   1  the private key does not match the certificate
   2  missing file, directory, garbage or truncated PEM, or an unsupported block";
 
-/// Check, and with --fix correct, the modes and owners of certificate, key and secret files.
+/// Check (and with --fix correct) the modes and owners of certificate, key and secret files.
 ///
 /// Each file is classified by its content: a private key (or a bundle holding one) or a secret
 /// must be 0600 (0400 is accepted), a certificate 0644. Files of unknown content are reported and
@@ -861,10 +899,11 @@ Exit status:
   1  something is wrong (without --fix), or could not be fixed
   2  usage error, or a path that cannot be read";
 
-/// Shared secrets for InfluxDB's token authentication.
+/// The `secret` subcommands (described on `Command::Secret`).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum SecretCommand {
+    /// Generate a random shared secret from the operating system's random number generator
     Generate(SecretGenerateArgs),
 }
 
@@ -938,12 +977,15 @@ impl SecretSourceArgs {
     }
 }
 
-/// JSON Web Tokens for InfluxDB 1.x shared-secret authentication.
+/// The `jwt` subcommands (described on `Command::Jwt`).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum JwtCommand {
+    /// Mint a token InfluxDB accepts as `Authorization: Bearer TOKEN`
     Mint(JwtMintArgs),
+    /// Check a token's signature and claims as InfluxDB does
     Verify(JwtVerifyArgs),
+    /// Show a token's header and payload without verifying anything
     Decode(JwtDecodeArgs),
 }
 
@@ -1026,7 +1068,8 @@ pub struct JwtVerifyArgs {
 const JWT_VERIFY_HELP: &str = "\
 Examples:
   printf '%s\\n' \"$TOKEN\" | certtool jwt verify - --secret-file shared.secret --user telegraf
-  certtool jwt mint --user telegraf --secret-env SHARED_SECRET | certtool jwt verify - --secret-env SHARED_SECRET
+  certtool jwt mint --user telegraf --secret-env SHARED_SECRET \\
+      | certtool jwt verify - --secret-env SHARED_SECRET
 
 Exit status:
   0  the token is valid

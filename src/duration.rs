@@ -1,4 +1,5 @@
-//! Human durations on the command line: `30s`, `15m`, `12h`, `7d` (a bare number is seconds).
+//! Human durations on the command line: `30s`, `15m`, `12h`, `7d`, `2w`. A bare number is refused:
+//! `renew --within 30` in cron would otherwise mean 30 seconds, and never be due in time.
 //!
 //! Pure parsing and formatting; it must not know which flag it parses.
 
@@ -31,19 +32,26 @@ pub fn whole_seconds(d: Duration) -> i64 {
 
 fn parse_seconds(input: &str) -> Result<i64, String> {
     let input = input.trim();
-    let (number, unit) = match input.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => input.split_at(i),
-        None => (input, "s"),
+    let Some(i) = input.find(|c: char| !c.is_ascii_digit()) else {
+        return Err(if input.is_empty() {
+            "a duration is needed, like 30d, 12h, 15m or 30s".to_string()
+        } else {
+            format!(
+                "'{input}' has no unit: write {input}d for days (or {input}h, {input}m, {input}s, {input}w)"
+            )
+        });
     };
+    let (number, unit) = input.split_at(i);
     let n: i64 = number
         .parse()
-        .map_err(|_| format!("'{input}' is not a duration like 30s, 15m, 12h or 7d"))?;
+        .map_err(|_| format!("'{input}' is not a duration like 30d, 12h, 15m or 30s"))?;
     let scale = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("unknown unit in '{input}': use s, m, h or d")),
+        "w" => 7 * 86_400,
+        _ => return Err(format!("unknown unit in '{input}': use s, m, h, d or w")),
     };
     n.checked_mul(scale)
         .filter(|s| *s <= 100 * 365 * 86_400)
@@ -72,9 +80,12 @@ mod tests {
         assert_eq!(parse_seconds("15m"), Ok(900));
         assert_eq!(parse_seconds("12h"), Ok(43_200));
         assert_eq!(parse_seconds("7d"), Ok(604_800));
-        assert_eq!(parse_seconds("90"), Ok(90));
+        assert_eq!(parse_seconds("2w"), Ok(1_209_600));
+        let bare = parse_seconds("30").unwrap_err();
+        assert!(bare.contains("no unit") && bare.contains("30d"), "{bare}");
+        assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-5m").is_err());
-        assert!(parse_seconds("5w").is_err());
+        assert!(parse_seconds("5y").is_err());
         assert!(parse_seconds("").is_err());
         assert!(parse_seconds("999999999999d").is_err());
     }

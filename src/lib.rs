@@ -74,7 +74,9 @@ pub fn run(cli: &cli::Cli) -> u8 {
     let mut stdout = io::stdout().lock();
     let mut stderr = io::stderr().lock();
     let result = {
-        let mut out = output::Output::new(&mut stdout, &mut stderr, cli.json);
+        use std::io::IsTerminal as _;
+        let style = output::Style::for_terminal(cli.quiet, io::stdout().is_terminal());
+        let mut out = output::Output::new(&mut stdout, &mut stderr, cli.json).styled(style);
         commands::run(cli, &mut out)
     };
     match result {
@@ -123,6 +125,40 @@ pub fn report_usage_error(err: &clap::Error) {
         Some("see certtool --help"),
         ExitStatus::ERROR_CODE,
     );
+}
+
+/// clap suggests the nearest subcommand: for `certtool version` that is `verify`, which is
+/// not what anyone typing it wants. Point at `--version` instead (and `--help` for `help`-like
+/// words clap does not know).
+#[must_use]
+pub fn better_suggestion(err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let typed = match err.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(typed)) if err.kind() == ErrorKind::InvalidSubcommand => typed,
+        _ => return err,
+    };
+    let tip = match typed.as_str() {
+        "version" | "-version" | "ver" => "to print the version, use 'certtool --version'",
+        "usage" | "-help" | "man" => "for help, use 'certtool --help' or 'certtool COMMAND --help'",
+        _ => return err,
+    };
+    let mut better = clap::Error::new(ErrorKind::InvalidSubcommand).with_cmd(&cli_command());
+    better.insert(
+        ContextKind::InvalidSubcommand,
+        ContextValue::String(typed.clone()),
+    );
+    better.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    if let Some(usage) = err.get(ContextKind::Usage) {
+        better.insert(ContextKind::Usage, usage.clone());
+    }
+    better
+}
+
+fn cli_command() -> clap::Command {
+    <cli::Cli as clap::CommandFactory>::command()
 }
 
 /// Before any key or secret is read: no core dump, and no ptrace attach or /proc/PID/mem read

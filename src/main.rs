@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let cli = match certtool::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
+            let err = certtool::better_suggestion(err);
             certtool::report_usage_error(&err);
             err.exit()
         }

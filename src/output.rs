@@ -26,26 +26,96 @@ pub trait Report: Serialize {
 pub struct Text {
     pub stdout: String,
     pub stderr: String,
+    /// Whether stdout is a listing of results (checks, files, fields), which `--quiet` leaves
+    /// out, rather than what the command exists to print (a token, a snippet, metrics, a diff).
+    pub listing: bool,
 }
 
 impl Text {
-    /// Text for stdout only.
+    /// What the command exists to print, for stdout: printed even with `--quiet`.
     #[must_use]
     pub fn data(stdout: String) -> Text {
         Text {
             stdout,
-            stderr: String::new(),
+            ..Text::default()
         }
     }
 
-    /// Text for stderr only.
+    /// Results for people (one line per check or file), for stdout: not with `--quiet`.
+    #[must_use]
+    pub fn listing(stdout: String) -> Text {
+        Text {
+            stdout,
+            listing: true,
+            ..Text::default()
+        }
+    }
+
+    /// Text for stderr only (what was written, and where): not with `--quiet`.
     #[must_use]
     pub fn note(stderr: String) -> Text {
         Text {
-            stdout: String::new(),
             stderr,
+            ..Text::default()
         }
     }
+}
+
+/// How text is shown: `--quiet`, and colour for the status words (`ok`, `FAIL`, `EXPIRED`, ...).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub quiet: bool,
+    pub colour: bool,
+}
+
+impl Style {
+    /// Colour only on a terminal, and never when `NO_COLOR` is set (no-color.org) or the
+    /// terminal is dumb: piped output stays plain text for scripts and logs.
+    #[must_use]
+    pub fn for_terminal(quiet: bool, stdout_is_terminal: bool) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        Style {
+            quiet,
+            colour: stdout_is_terminal && !no_color && !dumb,
+        }
+    }
+}
+
+/// The status words reports put at the start or the end of a line, and their colours.
+const STATUS_COLOURS: [(&str, &str); 7] = [
+    ("ok", "32"),
+    ("FAIL", "1;31"),
+    ("EXPIRED", "1;31"),
+    ("NOT YET VALID", "1;31"),
+    ("MISMATCH", "1;31"),
+    ("EXPIRES SOON", "33"),
+    ("warn", "33"),
+];
+
+/// `line` with its leading or trailing status word coloured (ANSI SGR), if it has one. Applied
+/// after sanitising, so no text from a file or a server can bring escape sequences of its own.
+fn colour_status(line: &str) -> String {
+    let indent = line.len() - line.trim_start().len();
+    let body = &line[indent..];
+    for (word, sgr) in STATUS_COLOURS {
+        if body
+            .strip_prefix(word)
+            .is_some_and(|rest| rest.starts_with(' '))
+        {
+            return format!(
+                "{}\x1b[{sgr}m{word}\x1b[0m{}",
+                &line[..indent],
+                &body[word.len()..]
+            );
+        }
+        if let Some(head) = line.strip_suffix(word)
+            && head.ends_with(' ')
+        {
+            return format!("{head}\x1b[{sgr}m{word}\x1b[0m");
+        }
+    }
+    line.to_string()
 }
 
 /// `{"ok": ..., <the report's fields>}`.
@@ -93,16 +163,36 @@ pub struct Output<'a> {
     out: &'a mut dyn Write,
     err: &'a mut dyn Write,
     json: bool,
+    style: Style,
 }
 
 impl<'a> Output<'a> {
     pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, json: bool) -> Self {
-        Output { out, err, json }
+        Output {
+            out,
+            err,
+            json,
+            style: Style::default(),
+        }
+    }
+
+    /// The same output with `--quiet` and colour as `style` says.
+    #[must_use]
+    pub fn styled(self, style: Style) -> Self {
+        Output { style, ..self }
     }
 
     /// Data for the user or a script (tokens, snippets, inspection results): stdout.
     pub fn data(&mut self, text: &str) -> io::Result<()> {
-        let text = sanitize_lines(text);
+        let mut text = sanitize_lines(text);
+        if self.style.colour {
+            text = text
+                .lines()
+                .map(colour_status)
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into();
+        }
         self.out.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
             self.out.write_all(b"\n")?;
@@ -128,7 +218,8 @@ impl<'a> Output<'a> {
             });
         }
         let text = report.text();
-        if !text.stdout.is_empty() {
+        let left_out = self.style.quiet && text.listing;
+        if !text.stdout.is_empty() && !left_out {
             self.data(&text.stdout)?;
         }
         if !text.stderr.is_empty() {
@@ -146,8 +237,11 @@ impl<'a> Output<'a> {
         buffered.flush()
     }
 
-    /// A summary or note for the human running the command: stderr.
+    /// A summary or note for the human running the command: stderr (not with `--quiet`).
     pub fn note(&mut self, text: &str) -> io::Result<()> {
+        if self.style.quiet {
+            return Ok(());
+        }
         let text = sanitize_lines(text);
         self.err.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
@@ -181,6 +275,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn status_words_are_coloured_at_the_start_or_end_of_a_line_only() {
+        assert_eq!(
+            colour_status("ok    key  fine"),
+            "\x1b[32mok\x1b[0m    key  fine"
+        );
+        assert_eq!(
+            colour_status("a.crt  CN=a  3 days left  EXPIRED"),
+            "a.crt  CN=a  3 days left  \x1b[1;31mEXPIRED\x1b[0m"
+        );
+        assert_eq!(
+            colour_status("  FAIL  chain"),
+            "  \x1b[1;31mFAIL\x1b[0m  chain"
+        );
+        assert_eq!(colour_status("okay then"), "okay then");
+        assert_eq!(
+            colour_status("the word ok in the middle"),
+            "the word ok in the middle"
+        );
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let style = Style {
+            quiet: true,
+            colour: false,
+        };
+        let mut o = Output::new(&mut out, &mut err, false).styled(style);
+        o.report(&Sample { name: "x" }).unwrap();
+        o.warn("still said").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "data x\n", "data stays");
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "certtool: warning: still said\n"
+        );
+    }
+
     #[derive(Serialize)]
     struct Sample {
         name: &'static str,
@@ -195,6 +323,7 @@ mod tests {
             Text {
                 stdout: format!("data {}", self.name),
                 stderr: "note".to_owned(),
+                listing: false,
             }
         }
     }

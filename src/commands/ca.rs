@@ -111,7 +111,7 @@ fn report_init(
         paths,
         key_type: spec.key_type,
         common_name: &spec.common_name,
-        lifetime_days: (v.not_after - v.not_before).whole_days(),
+        lifetime_days: crate::pki::validity::days_until(v.not_before, v.not_after),
         owner: write.owner,
     })?;
     Ok(())

@@ -138,6 +138,7 @@ impl crate::output::Report for Report {
             .filter(|c| c.status != Verdict::Ok)
             .count();
         Text {
+            listing: true,
             stdout: text_lines(&self.certificates),
             stderr: if bad > 0 {
                 format!(

@@ -76,7 +76,7 @@ impl crate::output::Report for Report<'_> {
     }
 
     fn text(&self) -> Text {
-        Text::data(text_lines(self))
+        Text::listing(text_lines(self))
     }
 }
 

@@ -253,14 +253,14 @@ impl Report for VerifyReport {
 
     fn text(&self) -> Text {
         if let Some(reason) = &self.reason {
-            return Text::data(format!("invalid: {reason}"));
+            return Text::listing(format!("invalid: {reason}"));
         }
         let user = self
             .payload
             .as_ref()
             .and_then(|p| p["username"].as_str())
             .unwrap_or_default();
-        Text::data(format!(
+        Text::listing(format!(
             "valid: token for '{}'",
             crate::text::sanitize(user)
         ))

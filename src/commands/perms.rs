@@ -237,7 +237,7 @@ impl crate::output::Report for Report {
     }
 
     fn text(&self) -> crate::output::Text {
-        crate::output::Text::data(text_lines(&self.files))
+        crate::output::Text::listing(text_lines(&self.files))
     }
 }
 

@@ -141,18 +141,46 @@ impl crate::output::Report for Report<'_> {
             text,
             "  expires      {} (valid for {} days)\n  sha256       {}\n",
             cert.not_after,
-            (validity.not_after - validity.not_before).whole_days(),
+            crate::pki::validity::days_until(validity.not_before, validity.not_after),
             cert.sha256_fingerprint
         );
-        if let Some(cert) = plan.cert_path.as_ref().or(plan.bundle_path.as_ref()) {
-            let _ = writeln!(
-                text,
-                "Clients trust the certificate itself, e.g. curl --cacert {} https://{}:8086/ping",
-                cert.display(),
-                url_host(&hosts[0])
-            );
+        match (&plan.cert_path, &plan.bundle_path) {
+            (Some(cert), _) => {
+                let _ = writeln!(
+                    text,
+                    "Clients trust the certificate itself, e.g. curl --cacert {} https://{}{}",
+                    cert.display(),
+                    url_host(&hosts[0]),
+                    service_endpoint(cert)
+                );
+            }
+            // Never point clients at a file that holds the private key.
+            (None, Some(bundle)) => {
+                let _ = writeln!(
+                    text,
+                    "{} holds the private key: never give it to clients. For them, write the \
+                     certificate too (without --bundle-only) and use it as their CA file",
+                    bundle.display()
+                );
+            }
+            (None, None) => {}
         }
         crate::output::Text::note(text)
+    }
+}
+
+/// The port and health path of the service a certificate is for, guessed from its path
+/// (`/etc/ssl/prometheus/prom.crt`), for the example client command; a generic port otherwise.
+fn service_endpoint(cert: &std::path::Path) -> &'static str {
+    let path = cert.to_string_lossy().to_ascii_lowercase();
+    if path.contains("prom") {
+        ":9090/-/healthy"
+    } else if path.contains("node") || path.contains("exporter") {
+        ":9100/metrics"
+    } else if path.contains("influx") {
+        ":8086/ping"
+    } else {
+        ":PORT/"
     }
 }
 

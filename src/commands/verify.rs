@@ -361,6 +361,6 @@ impl crate::output::Report for Report<'_> {
                 self.checks.len()
             );
         }
-        crate::output::Text::data(text)
+        crate::output::Text::listing(text)
     }
 }

@@ -74,11 +74,22 @@ pub fn checked_end(start: OffsetDateTime, length: Duration) -> Option<OffsetDate
     start.checked_add(length).filter(|t| t.year() <= 9999)
 }
 
-/// Whole days from `now` until `then` (rounded down; negative when in the past).
+/// Days from `now` until `then`, to the nearest whole day (negative when in the past).
+///
+/// The one rounding rule for day counts: a certificate made with `--days 825` is "valid for 825
+/// days" and, a minute later, has "825 days left" — although its notBefore lies five minutes in
+/// the past. Decisions (expired, due for renewal) compare seconds, never these counts.
 #[must_use]
 pub fn days_until(now: OffsetDateTime, then: OffsetDateTime) -> i64 {
-    let secs = (then - now).whole_seconds();
-    secs.div_euclid(86_400)
+    whole_days((then - now).whole_seconds())
+}
+
+/// Seconds as days, to the nearest whole day (halves away from zero).
+#[must_use]
+pub fn whole_days(seconds: i64) -> i64 {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    days + i64::from(rest >= 43_200) - i64::from(rest <= -43_200)
 }
 
 fn check_days(days: u32) -> Result<u32, PkiError> {
@@ -189,8 +200,16 @@ mod tests {
     }
 
     #[test]
-    fn days_left_rounds_down() {
-        assert_eq!(days_until(NOW, NOW + Duration::hours(47)), 1);
-        assert_eq!(days_until(NOW, NOW - Duration::hours(1)), -1);
+    fn day_counts_round_to_the_nearest_day() {
+        assert_eq!(days_until(NOW, NOW + Duration::hours(47)), 2);
+        assert_eq!(days_until(NOW, NOW + Duration::hours(35)), 1);
+        assert_eq!(
+            days_until(NOW, NOW + Duration::days(825) - Duration::minutes(6)),
+            825
+        );
+        assert_eq!(days_until(NOW, NOW - Duration::hours(1)), 0);
+        assert_eq!(days_until(NOW, NOW - Duration::hours(13)), -1);
+        assert_eq!(days_until(NOW, NOW - Duration::hours(36)), -2);
+        assert_eq!(whole_days(i64::MIN), i64::MIN / 86_400 - 1);
     }
 }

@@ -77,7 +77,7 @@ fn one_line_per_certificate_with_path_subject_days_and_status() {
     let line = |name: &str| *lines.iter().find(|l| l.contains(name)).unwrap();
     assert!(line("fine.test.crt").contains("CN=fine.test"));
     assert!(line("fine.test.crt").ends_with(" ok"), "{text}");
-    assert!(line("soon.test.crt").contains("9 days left"), "{text}");
+    assert!(line("soon.test.crt").contains("10 days left"), "{text}");
     assert!(line("soon.test.crt").ends_with("EXPIRES SOON"), "{text}");
     assert!(line("old.test.crt").ends_with("EXPIRED"), "{text}");
     assert!(line("future.test.crt").ends_with("NOT YET VALID"), "{text}");

@@ -765,7 +765,7 @@ fn defect_2_and_7_launched_servers_are_private_and_die_with_certtool() {
             "--config",
             "influxdb.conf",
             "--start-timeout",
-            "30",
+            "30s",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -38,7 +38,7 @@ fn shows_everything_about_a_certificate() {
         "signature:   ecdsa-with-SHA256",
         "CA:          no",
         "self-signed: yes",
-        "(89 days left)",
+        "(90 days left)",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

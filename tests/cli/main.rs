@@ -16,6 +16,7 @@ mod ca;
 mod check;
 mod config;
 mod docs;
+mod first_use;
 mod hardening;
 mod inspect;
 mod interop;

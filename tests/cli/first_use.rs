@@ -1,0 +1,203 @@
+//! What a first-time user meets (issue 13): durations with units, one rounding rule for day
+//! counts, help that fits the command, colour only on a terminal, and `--quiet` for scripts.
+
+use std::process::Command;
+
+use crate::support::{TestEnv, assert_input_error, require_tool, run, stderr, stdout};
+
+#[test]
+fn a_duration_without_a_unit_is_refused_with_the_unit_to_add() {
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "soon.test", "--days", "10"]);
+    for (args, fix) in [
+        (&["check", "soon.test.crt", "--within", "30"][..], "30d"),
+        (&["renew", "soon.test.crt", "--within", "30"], "30d"),
+        (
+            &[
+                "jwt",
+                "mint",
+                "--user",
+                "u",
+                "--ttl",
+                "3600",
+                "--secret-env",
+                "S",
+            ],
+            "3600s",
+        ),
+    ] {
+        let out = env.certtool(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("has no unit") && err.contains(fix),
+            "{args:?}: {err}"
+        );
+    }
+    // Weeks are a unit: 2w is due for a certificate with 10 days left.
+    let out = env.certtool(&["check", "soon.test.crt", "--within", "2w"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = env.certtool(&["check", "soon.test.crt", "--within", "1w"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn day_counts_agree_between_what_was_made_and_what_inspect_says() {
+    let env = TestEnv::new();
+    let out = env.selfsigned(&["--host", "influx.test", "--days", "825"]);
+    assert!(
+        stderr(&out).contains("(valid for 825 days)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.ok(&["inspect", "influx.test.crt"]);
+    assert!(stdout(&out).contains("(825 days left)"), "{}", stdout(&out));
+    let out = env.ok(&["check", "influx.test.crt"]);
+    assert!(stdout(&out).contains("825 days left"), "{}", stdout(&out));
+    let out = env.ok(&["ca", "init"]);
+    assert!(
+        stderr(&out).contains("(valid for 3650 days)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn each_command_states_its_own_default_lifetime() {
+    let env = TestEnv::new();
+    let help = |sub: &[&str]| {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        stdout(&env.ok(&args))
+    };
+    for sub in [&["selfsigned"][..], &["ca", "issue"]] {
+        let text = help(sub);
+        assert!(text.contains("[default: 365;"), "{sub:?}: {text}");
+        assert!(
+            !text.contains("3650;") && !text.contains("for a CA"),
+            "{sub:?} shows the CA's default: {text}"
+        );
+    }
+    assert!(help(&["ca", "init"]).contains("[default: 3650;"));
+}
+
+#[test]
+fn the_client_example_fits_the_service_and_never_names_a_file_with_a_key() {
+    let env = TestEnv::new();
+    let out = env.selfsigned(&["--host", "localhost", "--name", "prometheus"]);
+    let err = stderr(&out);
+    assert!(err.contains("https://localhost:9090/-/healthy"), "{err}");
+    assert!(!err.contains("8086"), "{err}");
+    let out = env.selfsigned(&["--host", "localhost", "--name", "influxdb"]);
+    assert!(stderr(&out).contains("https://localhost:8086/ping"));
+    let out = env.selfsigned(&["--host", "x.test", "--bundle", "x.pem", "--bundle-only"]);
+    let err = stderr(&out);
+    assert!(!err.contains("--cacert"), "{err}");
+    assert!(err.contains("x.pem holds the private key"), "{err}");
+}
+
+/// `certtool ARGS` on a pseudo-terminal (Python's pty), with `NO_COLOR` as given.
+fn on_a_terminal(env: &TestEnv, args: &[&str], no_color: Option<&str>) -> String {
+    let mut cmd = Command::new("python3");
+    cmd.current_dir(env.dir.path())
+        .args(["-c", "import pty, sys; pty.spawn(sys.argv[1:])"])
+        .arg(crate::support::bin())
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm");
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    stdout(&run(&mut cmd))
+}
+
+#[test]
+fn statuses_are_coloured_on_a_terminal_only() {
+    if !require_tool("python3") {
+        return;
+    }
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "localhost"]);
+    env.expired("old.test");
+    let verify = [
+        "verify",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+    ];
+    let text = on_a_terminal(&env, &verify, None);
+    assert!(text.contains("\x1b[32mok\x1b[0m    key"), "{text:?}");
+    let text = on_a_terminal(&env, &["check", "old.test.crt"], None);
+    assert!(text.contains("\x1b[1;31mEXPIRED\x1b[0m"), "{text:?}");
+    // NO_COLOR (any non-empty value) and pipes get plain text.
+    let text = on_a_terminal(&env, &verify, Some("1"));
+    assert!(
+        text.contains("ok    key") && !text.contains('\x1b'),
+        "{text:?}"
+    );
+    let mut piped = env.cmd();
+    piped
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .args(verify);
+    let text = stdout(&piped.output().unwrap());
+    assert!(
+        text.contains("ok    key") && !text.contains('\x1b'),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn quiet_prints_only_what_the_command_exists_to_print() {
+    let env = TestEnv::new();
+    let out = env.ok(&["selfsigned", "--host", "localhost", "--quiet"]);
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.ok(&[
+        "-q",
+        "verify",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+    ]);
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        stdout(&out)
+    );
+    env.expired("old.test");
+    let out = env.certtool(&["check", "old.test.crt", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        stdout(&out)
+    );
+    env.write("s", "0123456789abcdef0123456789abcdef");
+    let out = env.ok(&["jwt", "mint", "--user", "u", "--secret-file", "s", "-q"]);
+    assert_eq!(
+        stdout(&out).matches('.').count(),
+        2,
+        "the token is still printed"
+    );
+    let out = env.ok(&[
+        "config",
+        "prometheus",
+        "--cert",
+        "localhost.crt",
+        "--key",
+        "localhost.key",
+        "-q",
+    ]);
+    assert!(
+        stdout(&out).contains("tls_server_config"),
+        "the snippet is still printed"
+    );
+    // Errors are never quiet.
+    assert_input_error(&env.certtool(&["inspect", "missing.crt", "--quiet"]));
+}
