@@ -500,13 +500,19 @@ pub struct ServerPairArgs {
 /// Sets https-enabled, https-certificate and https-private-key; with --auth also auth-enabled.
 /// The shared secret for token authentication does not go into the config file by default:
 /// it goes into an environment file (INFLUXDB_HTTP_SHARED_SECRET=..., mode 0600; --env-file,
-/// default influxdb.env beside the edited config, or in the current directory when printing),
-/// for systemd's EnvironmentFile= or Debian's /etc/default/influxdb. --secret-in-config writes it
+/// default influxdb.env beside the edited config; when printing, only with --env-file), for
+/// systemd's EnvironmentFile= or Debian's /etc/default/influxdb. --secret-in-config writes it
 /// into the config instead, which then becomes a secret file (mode 0640 at most). The pair is
 /// checked first: both files exist and the key matches the certificate. A file that does not
 /// look like an InfluxDB 1.x config (no [meta], [data], [http] or similar section) is refused.
 #[derive(Debug, Args)]
-#[command(after_long_help = CONFIG_INFLUXDB_HELP)]
+#[command(
+    after_long_help = CONFIG_INFLUXDB_HELP,
+    mut_arg("secret_file", |a| a.requires("auth")),
+    mut_arg("secret_env", |a| a.requires("auth")),
+    mut_arg("secret_stdin", |a| a.requires("auth")),
+    mut_arg("from_config", |a| a.requires("auth"))
+)]
 pub struct ConfigInfluxdbArgs {
     #[command(flatten)]
     pub pair: ServerPairArgs,
@@ -788,6 +794,10 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     pub secret: SecretSourceArgs,
+
+    /// Fail, rather than warn, when InfluxDB answers a query sent without credentials
+    #[arg(long)]
+    pub require_auth: bool,
 
     /// Bound on each connection and request
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_timeout)]

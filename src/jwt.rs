@@ -126,7 +126,12 @@ impl fmt::Display for Invalid {
                 "algorithm '{}' is not HS256/HS384/HS512 (InfluxDB accepts only HMAC)",
                 crate::text::sanitize(alg)
             ),
-            Invalid::BadSignature => f.write_str("bad signature (signed with another secret?)"),
+            Invalid::BadSignature => f.write_str(
+                "bad signature; the usual causes: the token was signed with another secret (influxd \
+                 uses [http] shared-secret or INFLUXDB_HTTP_SHARED_SECRET), the secret file's \
+                 trailing spaces or a second line were part of the key, the secret was changed \
+                 and influxd not restarted, or the token was cut when pasted",
+            ),
             Invalid::Expired { seconds_ago } => {
                 write!(f, "expired {} ago", crate::duration::describe(*seconds_ago))
             }

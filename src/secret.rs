@@ -39,18 +39,26 @@ pub struct SecretSource {
     pub from_config: Option<PathBuf>,
 }
 
+impl SecretSource {
+    /// Whether any source was named on the command line (the environment and the prompt are
+    /// fallbacks, not choices).
+    #[must_use]
+    pub fn is_given(&self) -> bool {
+        self.file.is_some() || self.env.is_some() || self.stdin || self.from_config.is_some()
+    }
+}
+
 const SOURCES_HINT: &str = "pass --secret-file FILE, --secret-env VAR, --secret-stdin or \
      --from-config influxdb.conf, or set INFLUXDB_HTTP_SHARED_SECRET";
 
 /// Read the secret from the first source given, in the documented order of preference.
 pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
     let raw = if let Some(path) = &source.file {
-        warn_if_readable_by_others(path, out)?;
         let bytes = files::read_input(path)?;
         if bytes.len() > MAX_SECRET_BYTES {
             return Err(too_long(&format!("'{}'", path.display())).into());
         }
-        bytes
+        from_secret_file(bytes, path)?
     } else if let Some(var) = &source.env {
         from_env(var)?.ok_or_else(|| {
             Error::invalid(
@@ -70,7 +78,6 @@ pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
         }
         buf
     } else if let Some(config) = &source.from_config {
-        warn_if_readable_by_others(config, out)?;
         from_influxdb_config(config)?
     } else if let Some(value) = from_env(INFLUXDB_SECRET_ENV)? {
         value
@@ -84,8 +91,104 @@ pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
         .into());
     };
     let secret = strip_one_newline(raw);
-    check_secret(&secret, out)?;
+    // The error about the secret itself comes first (or alone); then what is wrong around it.
+    check_secret(&secret)?;
+    if let Some(path) = source.file.as_ref().or(source.from_config.as_ref()) {
+        warn_if_readable_by_others(path, out)?;
+    }
+    if secret.len() < RECOMMENDED_BYTES {
+        out.warn(&format!(
+            "the shared secret is only {} bytes; use at least {RECOMMENDED_BYTES} \
+             (certtool secret generate)",
+            secret.len()
+        ))?;
+    }
     Ok(secret)
+}
+
+/// A `--secret-file` holds the secret alone, or is an environment file (`KEY=VALUE` lines, as
+/// `certtool config influxdb --auth` writes `influxdb.env` for systemd's EnvironmentFile=):
+/// then the secret is the value of `INFLUXDB_HTTP_SHARED_SECRET`, unquoted as systemd and sh
+/// read it. An environment file without that variable is refused rather than used whole.
+fn from_secret_file(bytes: Secret, path: &Path) -> Result<Secret> {
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(bytes);
+    };
+    let Some(assignments) = env_assignments(text) else {
+        return Ok(bytes);
+    };
+    // As in a shell, the last assignment wins. The value's own line ending is not part of it.
+    if let Some((_, value)) = assignments
+        .iter()
+        .rev()
+        .find(|(name, _)| *name == INFLUXDB_SECRET_ENV)
+    {
+        return Ok(unquote_env_value(value));
+    }
+    let names: Vec<&str> = assignments.iter().map(|(name, _)| *name).collect();
+    Err(Error::invalid(
+        format!(
+            "'{}' is an environment file that does not set {INFLUXDB_SECRET_ENV} (it sets {})",
+            path.display(),
+            names.join(", ")
+        ),
+        format!(
+            "point --secret-file at a file holding only the secret, or at the env file \
+             certtool config influxdb --auth wrote; for another variable, export it and \
+             pass --secret-env {}",
+            names[0]
+        ),
+    )
+    .into())
+}
+
+/// The `NAME=value` lines of an environment file, if `text` is one: every line that is not
+/// blank or a `#` comment assigns an upper-case variable (optionally after `export `). A secret
+/// on its own never looks like that (generated ones are base64url or hex, without `=`).
+fn env_assignments(text: &str) -> Option<Vec<(&str, &str)>> {
+    let mut assignments = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+        let (name, value) = line.split_once('=')?;
+        let is_variable = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !is_variable {
+            return None;
+        }
+        assignments.push((name, value));
+    }
+    (!assignments.is_empty()).then_some(assignments)
+}
+
+/// An env file value as systemd and sh read it: `"..."` with `\\`, `\"`, `\$` and `` \` ``
+/// escapes, `'...'` literally, or bare (trailing blanks dropped).
+fn unquote_env_value(value: &str) -> Secret {
+    let value = value.trim_end();
+    let mut out = Zeroizing::new(Vec::with_capacity(value.len()));
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            let c = match c {
+                '\\' => chars.next().unwrap_or('\\'),
+                c => c,
+            };
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    } else if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        out.extend_from_slice(inner.as_bytes());
+    } else {
+        out.extend_from_slice(value.as_bytes());
+    }
+    out
 }
 
 fn too_long(source: &str) -> Error {
@@ -154,7 +257,7 @@ pub fn strip_one_newline(mut secret: Secret) -> Secret {
     secret
 }
 
-fn check_secret(secret: &[u8], out: &mut Output) -> Result<()> {
+fn check_secret(secret: &[u8]) -> Result<()> {
     if secret.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::invalid(
             "the shared secret is empty",
@@ -162,13 +265,6 @@ fn check_secret(secret: &[u8], out: &mut Output) -> Result<()> {
              (CVE-2019-20933); generate one with: certtool secret generate --out shared.secret",
         )
         .into());
-    }
-    if secret.len() < RECOMMENDED_BYTES {
-        out.warn(&format!(
-            "the shared secret is only {} bytes; use at least {RECOMMENDED_BYTES} \
-             (certtool secret generate)",
-            secret.len()
-        ))?;
     }
     Ok(())
 }
@@ -227,6 +323,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn env_files_give_the_influxdb_variable_and_nothing_else() {
+        let read = |text: &str| {
+            from_secret_file(Zeroizing::new(text.as_bytes().to_vec()), Path::new("f"))
+                .map(|s| String::from_utf8(s.to_vec()).unwrap())
+        };
+        assert_eq!(
+            read("INFLUXDB_HTTP_SHARED_SECRET=abc-DEF_1=\n").unwrap(),
+            "abc-DEF_1="
+        );
+        assert_eq!(
+            read("# influxd\nexport INFLUXDB_HTTP_SHARED_SECRET=\"a b\\\"\\$c\"\nOTHER=1\n")
+                .unwrap(),
+            "a b\"$c"
+        );
+        assert_eq!(read("INFLUXDB_HTTP_SHARED_SECRET='x\\y'").unwrap(), "x\\y");
+        let err = read("INFLUX_TOKEN=abc\n").unwrap_err().to_string();
+        assert!(
+            err.contains("does not set INFLUXDB_HTTP_SHARED_SECRET")
+                && err.contains("INFLUX_TOKEN"),
+            "{err}"
+        );
+        assert!(!err.contains("abc"), "never the value: {err}");
+        // Secrets on their own, even ones with = or lower-case names before it, are taken whole.
+        for secret in [
+            "c2VjcmV0MTIzNDU2Nzg5MA==\n",
+            "abc=def\n",
+            "#not-a-comment-only\nx",
+            "plain",
+        ] {
+            assert_eq!(read(secret).unwrap(), secret, "{secret:?}");
+        }
+    }
+
+    #[test]
     fn strips_exactly_one_newline() {
         let s = |b: &[u8]| strip_one_newline(Zeroizing::new(b.to_vec())).to_vec();
         assert_eq!(s(b"abc\n"), b"abc");
@@ -253,12 +383,9 @@ mod tests {
     }
 
     #[test]
-    fn empty_secrets_are_refused_and_short_ones_warned() {
-        let (mut o, mut e) = (Vec::new(), Vec::new());
-        let mut out = Output::new(&mut o, &mut e, false);
-        assert!(check_secret(b"  \t", &mut out).is_err());
-        assert!(check_secret(b"", &mut out).is_err());
-        check_secret(b"short", &mut out).unwrap();
-        assert!(String::from_utf8_lossy(&e).contains("only 5 bytes"));
+    fn empty_secrets_are_refused() {
+        assert!(check_secret(b"  \t").is_err());
+        assert!(check_secret(b"").is_err());
+        check_secret(b"short").unwrap();
     }
 }

@@ -24,7 +24,7 @@ use crate::pki::names::San;
 use crate::pki::parse::CertInfo;
 use crate::secret::read_secret;
 use crate::verify::launch::{self, Launch};
-use crate::verify::probe::{Probe, Target};
+use crate::verify::probe::{Probe, ProbeKind, Target};
 use crate::verify::{ChainEntry, Check, LocalPlan, describe_chain, hosts_from_sans, run_local};
 
 /// Set by Ctrl-C (and SIGTERM) while a launched server runs, so it is stopped, not orphaned.
@@ -177,6 +177,13 @@ fn probe_for(
     ca: Option<Vec<CertificateDer<'static>>>,
     out: &mut Output,
 ) -> Result<Probe> {
+    if args.user.is_some() && matches!(args.kind, ProbeKind::Prometheus | ProbeKind::Tls) {
+        return Err(Error::invalid(
+            "--user checks InfluxDB's token authentication, which --kind prometheus or tls does not probe",
+            "drop --user (and the secret), or probe InfluxDB",
+        )
+        .into());
+    }
     let auth = match &args.user {
         Some(user) => Some((user.clone(), read_secret(&args.secret.source(), out)?)),
         None => None,
@@ -187,6 +194,7 @@ fn probe_for(
         insecure: args.insecure,
         kind: args.kind,
         auth,
+        require_auth: args.require_auth,
         timeout: args.timeout,
     })
 }
@@ -224,7 +232,7 @@ fn launched(
         connect: Some(running.addr),
     };
     let mut probe = probe_for(args, target, ca, out)?;
-    if probe.kind == crate::verify::probe::ProbeKind::Auto {
+    if probe.kind == ProbeKind::Auto {
         probe.kind = service.probe_kind();
     }
     let outcome = probe.run(now)?;
@@ -323,7 +331,11 @@ impl crate::output::Report for Report<'_> {
     fn text(&self) -> crate::output::Text {
         let mut text = String::new();
         for c in self.checks {
-            let status = if c.ok { "ok  " } else { "FAIL" };
+            let status = match (c.ok, c.warning) {
+                (true, false) => "ok  ",
+                (true, true) => "warn",
+                (false, _) => "FAIL",
+            };
             let host = c
                 .host
                 .as_deref()

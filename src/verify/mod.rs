@@ -30,6 +30,9 @@ pub struct Check {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     pub ok: bool,
+    /// Passed, but with something the user should know (`warn` in the text).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
@@ -48,10 +51,20 @@ impl Check {
             check,
             host: None,
             ok,
+            warning: false,
             detail: detail.into(),
             protocol: None,
             cipher_suite: None,
             handshake_ms: None,
+        }
+    }
+
+    /// A check that passed with a warning.
+    #[must_use]
+    pub fn warning(check: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            warning: true,
+            ..Check::new(check, true, detail)
         }
     }
 

@@ -97,8 +97,24 @@ pub struct Probe {
     pub kind: ProbeKind,
     /// User and shared secret, to check token authentication.
     pub auth: Option<(String, zeroize::Zeroizing<Vec<u8>>)>,
+    /// Fail (rather than warn) when InfluxDB answers a query without credentials.
+    pub require_auth: bool,
     pub timeout: Duration,
 }
+
+/// What a server answered: the status, InfluxDB's version header, and the start of the body
+/// (for InfluxDB's error messages).
+struct Answer {
+    status: u16,
+    version: Option<String>,
+    body: String,
+}
+
+/// How much of a body is read: InfluxDB's error objects are a line.
+const BODY_LIMIT: u64 = 4096;
+
+/// What influxd answers every request while auth is on and no user exists yet.
+const NO_ADMIN_YET: &str = "create admin user first or disable authentication";
 
 /// The outcome: the checks, the served chain, and the service found.
 #[derive(Debug, serde::Serialize)]
@@ -160,10 +176,24 @@ impl Probe {
         }
         let agent = self.agent(addr);
         let kind = self.service_checks(&agent, &mut checks);
-        if kind == Some(ProbeKind::Influxdb)
-            && let Some((user, secret)) = &self.auth
-        {
-            self.auth_checks(&agent, user, secret, now, &mut checks);
+        match (kind, &self.auth) {
+            (Some(ProbeKind::Influxdb), Some((user, secret))) => {
+                self.token_check(&agent, user, secret, now, &mut checks);
+            }
+            (Some(ProbeKind::Prometheus), Some(_)) => {
+                return Err(Error::invalid(
+                    format!(
+                        "--user checks InfluxDB's token authentication, but {} is Prometheus",
+                        self.target.base_url()
+                    ),
+                    "drop --user (and the secret) for Prometheus",
+                )
+                .into());
+            }
+            _ => {}
+        }
+        if kind == Some(ProbeKind::Influxdb) {
+            checks.push(self.auth_check(&agent));
         }
         Ok(Outcome {
             checks,
@@ -193,30 +223,64 @@ impl Probe {
         ureq::Agent::with_parts(config, DefaultConnector::default(), FixedAddr(addr))
     }
 
-    fn get(
-        &self,
-        agent: &ureq::Agent,
-        path: &str,
-        token: Option<&str>,
-    ) -> Result<(u16, Option<String>), String> {
+    fn get(&self, agent: &ureq::Agent, path: &str, token: Option<&str>) -> Result<Answer, String> {
         let mut request = agent.get(format!("{}{path}", self.target.base_url()));
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
-        let response = request.call().map_err(|e| e.to_string())?;
+        let mut response = request.call().map_err(|e| e.to_string())?;
         let version = response
             .headers()
             .get("X-Influxdb-Version")
             .and_then(|v| v.to_str().ok())
             .map(sanitize);
-        Ok((response.status().as_u16(), version))
+        let status = response.status().as_u16();
+        let mut body = String::new();
+        if status >= 400 {
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            let _ = response
+                .body_mut()
+                .as_reader()
+                .take(BODY_LIMIT)
+                .read_to_end(&mut bytes);
+            body = sanitize(&String::from_utf8_lossy(&bytes));
+        }
+        Ok(Answer {
+            status,
+            version,
+            body,
+        })
+    }
+
+    /// influxd with auth on and no users answers everything with 403 and this message: say so,
+    /// with the statement that creates the first admin (seed page "Configure authentication").
+    fn no_admin_yet(&self, answer: &Result<Answer, String>) -> Option<Check> {
+        let answer = answer.as_ref().ok()?;
+        if answer.status != 403 || !answer.body.contains(NO_ADMIN_YET) {
+            return None;
+        }
+        Some(Check::new(
+            "auth",
+            false,
+            format!(
+                "influxd has authentication on but no users yet (403: \"{NO_ADMIN_YET}\"); \
+                 create the admin user: SSL_CERT_FILE=CA.crt influx -ssl -host {} -port {} \
+                 -execute \"CREATE USER admin WITH PASSWORD '...' WITH ALL PRIVILEGES\"",
+                self.target.host, self.target.port
+            ),
+        ))
     }
 
     /// InfluxDB's /ping or Prometheus's /-/healthy; returns the service found.
     fn service_checks(&self, agent: &ureq::Agent, checks: &mut Vec<Check>) -> Option<ProbeKind> {
         if matches!(self.kind, ProbeKind::Auto | ProbeKind::Influxdb) {
             match self.get(agent, "/ping", None) {
-                Ok((204, Some(version))) => {
+                Ok(Answer {
+                    status: 204,
+                    version: Some(version),
+                    ..
+                }) => {
                     checks.push(Check::new(
                         "service",
                         true,
@@ -239,7 +303,7 @@ impl Probe {
             }
         }
         match self.get(agent, "/-/healthy", None) {
-            Ok((200, _)) => {
+            Ok(Answer { status: 200, .. }) => {
                 checks.push(Check::new(
                     "service",
                     true,
@@ -263,8 +327,8 @@ impl Probe {
         }
     }
 
-    /// A token for `user` must be accepted, and a query without one refused.
-    fn auth_checks(
+    /// A token for `user` must be accepted.
+    fn token_check(
         &self,
         agent: &ureq::Agent,
         user: &str,
@@ -274,52 +338,81 @@ impl Probe {
     ) {
         let exp = now.unix_timestamp() + 300;
         let token = Signer::new(Alg::Hs256, secret).mint(user, exp, &serde_json::Map::new());
-        let query = "/query?q=SHOW%20DATABASES";
-        let check = match self.get(agent, query, Some(&token)) {
-            Ok((200, _)) => Check::new(
+        let answer = self.get(agent, QUERY, Some(&token));
+        if self.no_admin_yet(&answer).is_some() {
+            // The auth check says what to do; the token could not be judged.
+            checks.push(Check::new(
+                "token",
+                false,
+                format!("a token for {user} could not be tried: influxd has no users yet"),
+            ));
+            return;
+        }
+        let check = match answer.map(|a| a.status) {
+            Ok(200) => Check::new(
                 "token",
                 true,
                 format!("a token for {user} was accepted (200)"),
             ),
-            Ok((401, _)) => Check::new(
+            Ok(401) => Check::new(
                 "token",
                 false,
                 format!(
                     "a token for {user} was refused (401): wrong shared secret, or no such user"
                 ),
             ),
-            Ok((403, _)) => Check::new(
+            Ok(403) => Check::new(
                 "token",
                 false,
                 format!("{user} may not run SHOW DATABASES (403)"),
             ),
-            other => Check::new(
+            Ok(status) => Check::new(
                 "token",
                 false,
-                format!("SHOW DATABASES with a token: {}", describe(&other)),
+                format!("SHOW DATABASES with a token: HTTP {status}"),
             ),
-        };
-        checks.push(check);
-        let check = match self.get(agent, query, None) {
-            Ok((401, _)) => Check::new("auth", true, "without a token the query is refused (401)"),
-            Ok((200, _)) => Check::new(
-                "auth",
-                false,
-                "auth not enforced: the query succeeded without a token (set auth-enabled = true)",
-            ),
-            other => Check::new(
-                "auth",
-                false,
-                format!("without a token: {}", describe(&other)),
-            ),
+            Err(e) => Check::new("token", false, format!("SHOW DATABASES with a token: {e}")),
         };
         checks.push(check);
     }
+
+    /// Whether a query without credentials is refused: always reported for InfluxDB. Answered
+    /// (200), it is a warning, or a failure with `--require-auth` or `--user` (which asks
+    /// whether authentication works).
+    fn auth_check(&self, agent: &ureq::Agent) -> Check {
+        let answer = self.get(agent, QUERY, None);
+        if let Some(check) = self.no_admin_yet(&answer) {
+            return check;
+        }
+        match answer.map(|a| a.status) {
+            Ok(401) => Check::new(
+                "auth",
+                true,
+                "auth enforced: without credentials the query is refused (401)",
+            ),
+            Ok(200) => {
+                let detail = "auth not enforced: anyone who reaches the port may query without credentials (set [http] auth-enabled = true: certtool config influxdb --auth)";
+                if self.require_auth || self.auth.is_some() {
+                    Check::new("auth", false, detail)
+                } else {
+                    Check::warning(
+                        "auth",
+                        format!("{detail}; --require-auth makes this a failure"),
+                    )
+                }
+            }
+            Ok(status) => Check::new("auth", false, format!("without credentials: HTTP {status}")),
+            Err(e) => Check::new("auth", false, format!("without credentials: {e}")),
+        }
+    }
 }
 
-fn describe(result: &Result<(u16, Option<String>), String>) -> String {
+/// The query the auth checks send: harmless, and allowed to any user with read access.
+const QUERY: &str = "/query?q=SHOW%20DATABASES";
+
+fn describe(result: &Result<Answer, String>) -> String {
     match result {
-        Ok((status, _)) => format!("HTTP {status}"),
+        Ok(answer) => format!("HTTP {}", answer.status),
         Err(e) => e.clone(),
     }
 }

@@ -508,7 +508,17 @@ fn influxdb_auth_with_an_env_file_enforces_tokens_on_a_real_influxd() {
     let cert = env.path("localhost.crt");
     let cacert = ["--cacert", cert.to_str().unwrap()];
     let url = |q: &str| format!("https://localhost:{port}/query?q={q}");
-    // With no user yet, influxd answers 403 to everything but creating the first admin.
+    // With no user yet, influxd answers 403 to everything but creating the first admin:
+    // verify says exactly that, and how to create one, instead of "403".
+    let base = format!("https://localhost:{port}");
+    let verify = ["verify", "--url", &base, "--ca", "localhost.crt"];
+    let out = env.certtool(&verify);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains("no users yet") && report.contains("WITH ALL PRIVILEGES"),
+        "{report}"
+    );
     let create = "CREATE+USER+admin+WITH+PASSWORD+'pw'+WITH+ALL+PRIVILEGES";
     assert_eq!(
         curl_code(&[&cacert[..], &["-XPOST"]].concat(), &url(create)),
@@ -519,15 +529,28 @@ fn influxdb_auth_with_an_env_file_enforces_tokens_on_a_real_influxd() {
         "401",
         "auth is on"
     );
-    // The secret reached influxd through the environment: a token signed with it works.
+    let out = env.ok(&verify);
+    assert!(stdout(&out).contains("auth enforced"), "{}", stdout(&out));
+    // The secret reached influxd through the environment: a token signed with it works, and
+    // the env file certtool wrote is itself a secret file (its variable's value, not the line).
     let token = stdout(&env.ok(&[
         "jwt",
         "mint",
         "--user",
         "admin",
         "--secret-file",
-        "shared.secret",
+        "influxdb.env",
     ]));
+    let out = env.ok(&[
+        &verify[..],
+        &["--user", "admin", "--secret-file", "influxdb.env"],
+    ]
+    .concat());
+    assert!(
+        stdout(&out).contains("token for admin was accepted"),
+        "{}",
+        stdout(&out)
+    );
     let header = format!("Authorization: Bearer {}", token.trim());
     assert_eq!(
         curl_code(
@@ -903,12 +926,36 @@ fn template_dir_overrides_a_template_by_file_name() {
 }
 
 #[test]
-fn printing_with_auth_writes_the_env_file_here_and_never_prints_the_secret() {
+fn printing_with_auth_writes_the_env_file_only_when_asked_and_never_prints_the_secret() {
     let env = TestEnv::new();
     pair(&env);
     env.ok(&["secret", "generate", "--out", "shared.secret"]);
     let secret = fs::read_to_string(env.path("shared.secret")).unwrap();
-    let args = [&INFLUXDB[..], &["--auth", "--secret-file", "shared.secret"]].concat();
+    // Printing alone writes nothing, reads no secret, and says how to get the env file.
+    let out = env.ok(&[&INFLUXDB[..], &["--auth"]].concat());
+    assert!(stderr(&out).contains("--env-file PATH"), "{}", stderr(&out));
+    assert!(
+        !env.path("influxdb.env").exists(),
+        "a side effect of printing"
+    );
+    // A secret that nothing would use is an error, not silently ignored; so is one without --auth.
+    let unused = [&INFLUXDB[..], &["--auth", "--secret-file", "shared.secret"]].concat();
+    env.refused(&unused, "nothing would use the secret");
+    let out = env.certtool(&[&INFLUXDB[..], &["--secret-file", "shared.secret"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--auth"), "{}", stderr(&out));
+    assert!(!env.path("influxdb.env").exists());
+    let args = [
+        &INFLUXDB[..],
+        &[
+            "--auth",
+            "--secret-file",
+            "shared.secret",
+            "--env-file",
+            "influxdb.env",
+        ],
+    ]
+    .concat();
     let out = env.ok(&args);
     insta::assert_snapshot!("influxdb_auth", stable(&env, &stdout(&out)));
     assert!(!stdout(&out).contains(secret.trim()) && !stderr(&out).contains(secret.trim()));
@@ -927,7 +974,17 @@ fn printing_with_auth_writes_the_env_file_here_and_never_prints_the_secret() {
         "another-secret-that-is-long-enough-to-use-0123\n",
     );
     set_mode(&env.path("other.secret"), 0o600);
-    let other = [&INFLUXDB[..], &["--auth", "--secret-file", "other.secret"]].concat();
+    let other = [
+        &INFLUXDB[..],
+        &[
+            "--auth",
+            "--secret-file",
+            "other.secret",
+            "--env-file",
+            "influxdb.env",
+        ],
+    ]
+    .concat();
     env.refused(&other, "--force");
     env.ok(&[&other[..], &["--force"]].concat());
     assert!(

@@ -201,3 +201,72 @@ fn quiet_prints_only_what_the_command_exists_to_print() {
     // Errors are never quiet.
     assert_input_error(&env.certtool(&["inspect", "missing.crt", "--quiet"]));
 }
+
+#[test]
+fn secret_files_fail_first_and_env_files_give_their_variable() {
+    let env = TestEnv::new();
+    // An empty secret file that others may read: the error comes first (the contract: an
+    // error line, then at most a hint).
+    env.write("empty.secret", "");
+    crate::support::set_mode(&env.path("empty.secret"), 0o644);
+    let mint = |file: &str| env.certtool(&["jwt", "mint", "--user", "u", "--secret-file", file]);
+    let err = assert_input_error(&mint("empty.secret"));
+    assert!(err.contains("empty"), "{err}");
+    // An env file of another variable is refused, naming the variable but never its value.
+    env.write(
+        "telegraf.env",
+        "INFLUX_TOKEN=not-the-shared-secret-0123456789\n",
+    );
+    crate::support::set_mode(&env.path("telegraf.env"), 0o600);
+    let err = assert_input_error(&mint("telegraf.env"));
+    assert!(
+        err.contains("INFLUX_TOKEN") && err.contains("--secret-env"),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-shared-secret"), "{err}");
+    // The env file config influxdb writes signs like the secret itself.
+    env.write("shared.secret", "0123456789abcdef0123456789abcdef\n");
+    env.write(
+        "influxdb.env",
+        "INFLUXDB_HTTP_SHARED_SECRET=0123456789abcdef0123456789abcdef\n",
+    );
+    for f in ["shared.secret", "influxdb.env"] {
+        crate::support::set_mode(&env.path(f), 0o600);
+    }
+    let exp = ["--exp", "2000000000"];
+    let a = stdout(
+        &env.ok(&[
+            &[
+                "jwt",
+                "mint",
+                "--user",
+                "u",
+                "--secret-file",
+                "shared.secret",
+            ][..],
+            &exp,
+        ]
+        .concat()),
+    );
+    let b = stdout(
+        &env.ok(&[
+            &[
+                "jwt",
+                "mint",
+                "--user",
+                "u",
+                "--secret-file",
+                "influxdb.env",
+            ][..],
+            &exp,
+        ]
+        .concat()),
+    );
+    assert_eq!(a, b);
+    // A bad signature says what usually causes it.
+    env.write("other.secret", "another-secret-0123456789abcdef0123\n");
+    crate::support::set_mode(&env.path("other.secret"), 0o600);
+    let out = env.certtool(&["jwt", "verify", a.trim(), "--secret-file", "other.secret"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("usual causes"), "{}", stdout(&out));
+}

@@ -454,6 +454,31 @@ fn url_probe_against_a_real_influxd_without_auth() {
             .starts_with("InfluxDB 1."),
         "{report:#}"
     );
+    // Without --user, whether auth is enforced is still said: a warning, or with
+    // --require-auth a failure.
+    let auth = &report["checks"][2];
+    assert_eq!(auth["name"], "auth", "{report:#}");
+    assert_eq!(
+        (auth["ok"].as_bool(), auth["warning"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert!(
+        auth["detail"]
+            .as_str()
+            .unwrap()
+            .contains("auth not enforced")
+    );
+    let text = stdout(&env.ok(&["verify", "--url", &url, "--ca", "localhost.crt"]));
+    assert!(text.contains("warn  auth"), "{text}");
+    let (code, report) = verify_json(
+        &env,
+        &["--url", &url, "--ca", "localhost.crt", "--require-auth"],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        has_failure(&report, "auth", "auth not enforced"),
+        "{report:#}"
+    );
     // A token check must report that auth is not enforced.
     let (code, report) = verify_with_token(&env, &url, "shared.secret");
     assert_eq!(code, 1);
@@ -526,6 +551,16 @@ fn url_probe_against_a_real_prometheus() {
         &["--url", &url, "--ca", "localhost.crt", "--kind", "influxdb"],
     );
     assert_eq!(code, 1, "Prometheus is not InfluxDB: {report:#}");
+    // --user (InfluxDB's token auth) against Prometheus is an error, not silently ignored.
+    env.write("s", "0123456789abcdef0123456789abcdef");
+    crate::support::set_mode(&env.path("s"), 0o600);
+    let user = ["--user", "admin", "--secret-file", "s"];
+    let probe = ["verify", "--url", &url, "--ca", "localhost.crt"];
+    env.refused(&[&probe[..], &user].concat(), "is Prometheus");
+    env.refused(
+        &[&probe[..], &user, &["--kind", "prometheus"]].concat(),
+        "--user",
+    );
 }
 
 fn pid_alive(pid: u64) -> bool {

@@ -26,7 +26,17 @@ use crate::secret::INFLUXDB_SECRET_ENV;
 /// edited into `--in-place` together with the env file.
 pub(super) fn v1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
     let pair = service_pair(&args.pair, out)?;
-    let secret = if args.auth {
+    // Printing writes no file unless --env-file names one: then there is no use for the secret.
+    let secret_needed = args.auth && (args.edit.in_place.is_some() || args.env_file.is_some());
+    if args.auth && !secret_needed && args.secret.source().is_given() {
+        return Err(Error::invalid(
+            "nothing would use the secret: printing the snippet writes no file",
+            "add --env-file PATH to write INFLUXDB_HTTP_SHARED_SECRET there (0600), or edit \
+             the config with --in-place FILE (influxdb.env is written beside it)",
+        )
+        .into());
+    }
+    let secret = if secret_needed {
         Some(secret_text(args, out)?)
     } else {
         None
@@ -41,46 +51,42 @@ pub(super) fn v1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
         in_config.map(String::as_str),
     )?;
     let env_path = match (&args.env_file, &args.edit.in_place) {
-        (Some(path), _) => path.clone(),
-        (None, Some(config)) => files::parent_dir(config).join("influxdb.env"),
-        (None, None) => PathBuf::from("influxdb.env"),
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(config)) => Some(files::parent_dir(config).join("influxdb.env")),
+        (None, None) => None,
     };
-    let targets = args.edit.in_place.iter().chain([&env_path]);
+    let targets = args.edit.in_place.iter().chain(env_path.iter());
     crate::commands::lock_targets(out, targets.map(PathBuf::as_path))?;
-    let env = match &args.edit.in_place {
-        None => print_v1(
-            args,
-            out,
-            &snippet,
-            secret.as_ref().map(|s| s.as_str()),
-            &env_path,
-        )?,
-        Some(config) => edit_v1(
-            args,
-            out,
-            config,
-            &snippet,
-            secret.as_ref().map(|s| s.as_str()),
-            &env_path,
-        )?,
+    let secret = secret.as_ref().map(|s| s.as_str());
+    let env = match (&args.edit.in_place, env_path.as_deref()) {
+        (Some(config), Some(env_path)) => edit_v1(args, out, config, &snippet, secret, env_path)?,
+        // Printing (an in-place edit always has an env file path).
+        (_, env_path) => print_v1(args, out, &snippet, secret, env_path)?,
     };
     if let Some(env) = &env {
         note_env_wiring(out, env)?;
+    } else if args.auth && args.edit.in_place.is_none() {
+        out.note(&format!(
+            "With auth-enabled, influxd needs the shared secret as {INFLUXDB_SECRET_ENV}: \
+             add --env-file PATH to write it there (0600; nothing was written), or use --in-place"
+        ))?;
     }
     Ok(())
 }
 
-/// Print the snippet; write the env file beside it when there is a secret.
+/// Print the snippet; write the env file when `--env-file` names one (with `--auth`).
 fn print_v1(
     args: &ConfigInfluxdbArgs,
     out: &mut Output,
     snippet: &str,
     secret: Option<&str>,
-    env_path: &Path,
+    env_path: Option<&Path>,
 ) -> Result<Option<EnvFile>> {
-    let env = match secret {
-        Some(secret) => Some(write_env_file(env_path, secret, args.replace.force, false)?),
-        None => None,
+    let env = match (secret, env_path) {
+        (Some(secret), Some(path)) => {
+            Some(write_env_file(path, secret, args.replace.force, false)?)
+        }
+        _ => None,
     };
     print_snippet(
         out,
