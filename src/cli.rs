@@ -591,28 +591,31 @@ Exit status:
 /// Telegraf's output to InfluxDB over HTTPS, trusting a CA file rather than skipping checks.
 ///
 /// Prints (or edits into telegraf.conf) an [[outputs.influxdb]] block with urls and tls_ca, or
-/// [[outputs.influxdb_v2]] with --v2 (token = "${INFLUX_TOKEN}", organization, bucket). In place,
-/// the output whose urls hold --url is updated, or a new one is appended: never a duplicate.
+/// [[outputs.influxdb_v2]] with --v2 (token = "${INFLUX_TOKEN}", organization, bucket). In place:
+/// a file with one such block gets that block updated (its URL too, so Telegraf stops writing
+/// to a plain-HTTP URL); with several, the one whose URL has --url's host and port (whatever the
+/// scheme) is updated, and none matching is an error listing them (--append adds another); a
+/// new block goes after the last output block. --username writes password = "${INFLUX_PASSWORD}"
+/// (Telegraf's environment substitution), never a password.
 /// insecure_skip_verify = true only with --insecure-skip-verify, with a warning. If the URL's
 /// host is not among the server certificate's names (from --cert, or --ca when it is the
 /// self-signed server certificate itself), a warning suggests --server-name.
 #[derive(Debug, Args)]
-#[command(after_long_help = CONFIG_TELEGRAF_HELP)]
+#[command(
+    after_long_help = CONFIG_TELEGRAF_HELP,
+    group = clap::ArgGroup::new("trust").required(true).multiple(false)
+)]
 pub struct ConfigTelegrafArgs {
     /// InfluxDB URL, e.g. https://influx.example.com:8086
     #[arg(long, value_name = "URL")]
     pub url: String,
 
     /// CA certificate (or the self-signed server certificate) Telegraf trusts
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "insecure_skip_verify"
-    )]
+    #[arg(long, value_name = "FILE", group = "trust")]
     pub ca: Option<PathBuf>,
 
     /// Skip server certificate verification (insecure; prefer --ca)
-    #[arg(long, conflicts_with = "ca")]
+    #[arg(long, group = "trust")]
     pub insecure_skip_verify: bool,
 
     /// The server's certificate, to check that it covers the URL's host
@@ -638,6 +641,14 @@ pub struct ConfigTelegrafArgs {
     /// Bucket (InfluxDB 2.x)
     #[arg(long, value_name = "BUCKET", requires = "v2")]
     pub bucket: Option<String>,
+
+    /// InfluxDB 1.x user; the password comes from Telegraf's environment, as ${INFLUX_PASSWORD}
+    #[arg(long, value_name = "USER", conflicts_with = "v2")]
+    pub username: Option<String>,
+
+    /// With --in-place: add a block even though others exist and none is for this host:port
+    #[arg(long, requires = "in_place")]
+    pub append: bool,
 
     #[command(flatten)]
     pub edit: EditArgs,

@@ -350,11 +350,34 @@ fn telegraf_conf_in_place_updates_the_matching_output_once() {
     let out = edit("https://influx.test:8086");
     assert!(stderr(&out).contains("unchanged"), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(env.path("telegraf.conf")).unwrap(), text);
-    // A new URL appends one output, once.
-    edit("https://third.test:8086");
-    edit("https://third.test:8086");
+    // Two blocks, neither for this host and port: refused, listing them; --append adds one, once.
+    let third = [
+        "config",
+        "telegraf",
+        "--url",
+        "https://third.test:8086",
+        "--ca",
+        "localhost.crt",
+        "--in-place",
+        "telegraf.conf",
+    ];
+    let err = env.refused(&third, "--append");
+    assert!(
+        err.contains("https://influx.test:8086") && err.contains("https://other.test:8086"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(env.path("telegraf.conf")).unwrap(), text);
+    env.ok(&[&third[..], &["--append"]].concat());
+    env.ok(&[&third[..], &["--append"]].concat());
     let text = fs::read_to_string(env.path("telegraf.conf")).unwrap();
     assert_eq!(python_toml(&text, "len(d['outputs']['influxdb'])"), "3");
+    // The scheme does not matter: http://other.test:8086 is the second block.
+    edit("http://other.test:8086");
+    let text = fs::read_to_string(env.path("telegraf.conf")).unwrap();
+    assert_eq!(
+        python_toml(&text, "d['outputs']['influxdb'][1]['urls']"),
+        r#"["http://other.test:8086"]"#
+    );
     assert_eq!(
         python_toml(&text, "d['inputs']['cpu'][0]['percpu']"),
         "true"
@@ -1025,4 +1048,132 @@ fn influxdb2_in_place_sets_both_keys_once() {
     assert_eq!(python_toml(&text, "d['tls-min-version']"), r#""1.2""#);
     let out = env.ok(&args);
     assert!(stderr(&out).contains("unchanged"));
+}
+
+/// The shape of the `[[outputs.influxdb]]` part of Telegraf's sample config: one block with a
+/// plain-HTTP URL and commented-out options, then commented-out plugins and the next section.
+const TELEGRAF_SAMPLE: &str = r#"[agent]
+  interval = "10s"
+
+###############################################################################
+#                            OUTPUT PLUGINS                                   #
+###############################################################################
+
+# Configuration for sending metrics to InfluxDB
+[[outputs.influxdb]]
+  ## The full HTTP or UDP URL for your InfluxDB instance.
+  urls = ["http://127.0.0.1:8086"]
+  ## The target database for metrics; will be created as needed.
+  # database = "telegraf"
+  # timeout = "5s"
+
+
+# # Configuration for Amon Server to send metrics to.
+# [[outputs.amon]]
+# #   server_key = "my-server-key" # required.
+
+
+###############################################################################
+#                            INPUT PLUGINS                                    #
+###############################################################################
+
+[[inputs.cpu]]
+  percpu = true
+"#;
+
+#[test]
+fn telegraf_sample_config_gets_its_one_output_switched_to_https() {
+    if !require_tool("python3") {
+        return;
+    }
+    let env = TestEnv::new();
+    pair(&env);
+    env.write("telegraf.conf", TELEGRAF_SAMPLE);
+    env.ok(&[
+        "config",
+        "telegraf",
+        "--url",
+        "https://localhost:8086",
+        "--ca",
+        "localhost.crt",
+        "--database",
+        "metrics",
+        "--username",
+        "telegraf",
+        "--in-place",
+        "telegraf.conf",
+    ]);
+    let text = fs::read_to_string(env.path("telegraf.conf")).unwrap();
+    let dir = env.dir.path().to_str().unwrap();
+    assert_eq!(
+        python_toml(&text, "d['outputs']['influxdb']"),
+        format!(
+            r#"[{{"urls": ["https://localhost:8086"], "database": "metrics", "username": "telegraf", "password": "${{INFLUX_PASSWORD}}", "tls_ca": "{dir}/localhost.crt"}}]"#
+        ),
+        "one block, updated, with the password from Telegraf's environment: {text}"
+    );
+    // Only lines were added, and the one URL replaced: the comments are where they were.
+    let removed: Vec<&str> = TELEGRAF_SAMPLE
+        .lines()
+        .filter(|l| !text.contains(l))
+        .collect();
+    assert_eq!(removed, [r#"  urls = ["http://127.0.0.1:8086"]"#]);
+
+    // A file without an influxdb output gets one after the last output block and its own
+    // commented-out keys, not between a block's keys and its comments.
+    let no_influx = TELEGRAF_SAMPLE.replace("outputs.influxdb]]", "outputs.file]]");
+    env.write("other.conf", &no_influx);
+    env.ok(&[
+        "config",
+        "telegraf",
+        "--url",
+        "https://localhost:8086",
+        "--insecure-skip-verify",
+        "--in-place",
+        "other.conf",
+    ]);
+    let text = fs::read_to_string(env.path("other.conf")).unwrap();
+    let block = text.find("[[outputs.influxdb]]").unwrap();
+    assert!(
+        text.find(r#"  # timeout = "5s""#).unwrap() < block,
+        "{text}"
+    );
+    assert!(
+        block < text.find("# # Configuration for Amon").unwrap(),
+        "{text}"
+    );
+    assert!(
+        !text.contains("tls_ca replaces"),
+        "no CA, no comment about one: {text}"
+    );
+    assert_eq!(
+        python_toml(&text, "d['outputs']['influxdb'][0]['insecure_skip_verify']"),
+        "true"
+    );
+    assert_eq!(
+        python_toml(&text, "d['inputs']['cpu'][0]['percpu']"),
+        "true"
+    );
+}
+
+#[test]
+fn telegraf_usage_asks_for_a_ca_or_skipping_verification() {
+    let env = TestEnv::new();
+    let out = env.certtool(&[
+        "config",
+        "telegraf",
+        "--url",
+        "https://x.test:8086",
+        "--v2",
+        "--org",
+        "o",
+        "--bucket",
+        "b",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--ca <FILE>|--insecure-skip-verify"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -72,6 +72,8 @@ pub(super) fn run(args: &ConfigTelegrafArgs, out: &mut Output) -> Result<()> {
         server_name: args.server_name.clone(),
         database: args.database.clone(),
         v2: args.org.clone().zip(args.bucket.clone()),
+        username: args.username.clone(),
+        append: args.append,
     };
     let template = output
         .template()
