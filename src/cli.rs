@@ -483,16 +483,35 @@ pub struct EditArgs {
     pub templates: TemplateArgs,
 }
 
-/// The certificate and key a server presents.
+/// The certificate and key a server presents, and the account it runs as.
 #[derive(Debug, Args)]
 pub struct ServerPairArgs {
     /// Server certificate (chain) file
-    #[arg(long, value_name = "FILE")]
-    pub cert: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "bundle",
+        requires = "key"
+    )]
+    pub cert: Option<PathBuf>,
 
     /// Server private key file
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "bundle",
+        requires = "cert"
+    )]
+    pub key: Option<PathBuf>,
+
+    /// Certificate (chain) and key in one PEM file (selfsigned --bundle), instead of --cert/--key
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key"])]
+    pub bundle: Option<PathBuf>,
+
+    /// The account the service runs as, which must be able to read the key [default: the Debian
+    /// package's user (influxdb, prometheus) when it exists]
+    #[arg(long, value_name = "USER")]
+    pub service_user: Option<String>,
 }
 
 /// HTTPS (and token authentication) for InfluxDB 1.x: the `[http]` section of influxdb.conf.
@@ -766,7 +785,7 @@ Exit status:
 #[derive(Debug, Args)]
 #[command(
     after_long_help = VERIFY_HELP,
-    group = clap::ArgGroup::new("mode").required(true).args(["cert", "url"]),
+    group = clap::ArgGroup::new("mode").required(true).args(["cert", "bundle", "url"]),
     mut_arg("template_dir", |a| a.requires("launch"))
 )]
 pub struct VerifyArgs {
@@ -777,6 +796,15 @@ pub struct VerifyArgs {
     /// Its private key
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
+
+    /// Certificate (chain) and key in one PEM file, instead of --cert and --key
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "key", "url"])]
+    pub bundle: Option<PathBuf>,
+
+    /// With --launch: the account the real service runs as, which must be able to read the key
+    /// [default: the Debian package's user (influxdb, prometheus) when it exists]
+    #[arg(long, value_name = "USER", requires = "launch")]
+    pub service_user: Option<String>,
 
     /// CA certificate(s) the client trusts [default: the certificate itself when self-signed;
     /// with --url, the public web roots]
@@ -815,7 +843,7 @@ pub struct VerifyArgs {
     pub timeout: std::time::Duration,
 
     /// Start the real influxd or prometheus with --cert/--key and probe it
-    #[arg(long, value_enum, value_name = "SERVER", requires = "cert")]
+    #[arg(long, value_enum, value_name = "SERVER")]
     pub launch: Option<crate::verify::launch::Service>,
 
     /// With --launch: the server's config to use (in a temporary copy; ports and data dirs replaced)

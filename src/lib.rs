@@ -77,7 +77,11 @@ pub fn run(cli: &cli::Cli) -> u8 {
         use std::io::IsTerminal as _;
         let style = output::Style::for_terminal(cli.quiet, io::stdout().is_terminal());
         let mut out = output::Output::new(&mut stdout, &mut stderr, cli.json).styled(style);
-        commands::run(cli, &mut out)
+        let result = commands::run(cli, &mut out);
+        match result {
+            Ok(status) => out.finish().map(|()| status).map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        }
     };
     match result {
         Ok(status) => status.code(),

@@ -164,6 +164,8 @@ pub struct Output<'a> {
     err: &'a mut dyn Write,
     json: bool,
     style: Style,
+    /// Warnings shown only once the command has succeeded, so that an error stays alone.
+    pending: Vec<String>,
 }
 
 impl<'a> Output<'a> {
@@ -173,7 +175,22 @@ impl<'a> Output<'a> {
             err,
             json,
             style: Style::default(),
+            pending: Vec::new(),
         }
+    }
+
+    /// A warning about something that is not wrong yet (a service that will not be able to
+    /// read its key): shown when the command succeeds, never in front of its error.
+    pub fn warn_on_success(&mut self, text: String) {
+        self.pending.push(text);
+    }
+
+    /// The command succeeded: show the warnings it kept for the end.
+    pub fn finish(&mut self) -> io::Result<()> {
+        for text in std::mem::take(&mut self.pending) {
+            self.warn(&text)?;
+        }
+        Ok(())
     }
 
     /// The same output with `--quiet` and colour as `style` says.
@@ -252,7 +269,9 @@ impl<'a> Output<'a> {
 
     /// A warning: stderr, prefixed so that it stands out in logs. Shown in JSON mode too.
     pub fn warn(&mut self, text: &str) -> io::Result<()> {
-        writeln!(self.err, "certtool: warning: {}", sanitize(text))?;
+        // One write(2) per warning: lines from concurrent runs do not interleave in a log.
+        let line = format!("certtool: warning: {}\n", sanitize(text));
+        self.err.write_all(line.as_bytes())?;
         self.err.flush()
     }
 }

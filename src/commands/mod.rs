@@ -127,18 +127,128 @@ pub fn repair_before_reading(out: &mut Output, path: &std::path::Path) -> Result
     Ok(())
 }
 
+/// Where a pair is: a certificate and a key file, or one bundle holding both.
+#[derive(Debug, Clone)]
+pub(crate) struct PairPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Both are one file (`--bundle`).
+    pub bundled: bool,
+}
+
+impl PairPaths {
+    /// From `--cert`/`--key`, or `--bundle` (clap allows only one form).
+    pub fn of(
+        cert: Option<&PathBuf>,
+        key: Option<&PathBuf>,
+        bundle: Option<&PathBuf>,
+    ) -> Option<PairPaths> {
+        match (cert, key, bundle) {
+            (_, _, Some(bundle)) => Some(PairPaths {
+                cert: bundle.clone(),
+                key: bundle.clone(),
+                bundled: true,
+            }),
+            (Some(cert), Some(key), None) => Some(PairPaths {
+                cert: cert.clone(),
+                key: key.clone(),
+                bundled: false,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The pair of a config command's flags.
+    pub fn from_args(args: &crate::cli::ServerPairArgs) -> Result<PairPaths> {
+        PairPaths::of(args.cert.as_ref(), args.key.as_ref(), args.bundle.as_ref()).ok_or_else(|| {
+            Error::invalid(
+                "give --cert and --key, or --bundle",
+                "see the command's --help",
+            )
+            .into()
+        })
+    }
+}
+
 /// A certificate/key pair a service is to be configured with, checked, with absolute paths
 /// for its config.
 pub(crate) struct ServicePair {
     pub cert: String,
     pub key: String,
+    /// Certificate and key are one file.
+    pub bundled: bool,
     pub info: crate::pki::parse::CertInfo,
 }
 
-/// The path as a config should name it: absolute, as UTF-8 (configs are text).
+/// The account a service runs as: `--service-user`, else the Debian package's user if it
+/// exists here (a machine without it is not where the service runs).
+pub(crate) fn service_account(
+    flag: Option<&str>,
+    package_user: &str,
+) -> Result<Option<crate::files::access::Account>> {
+    use crate::files::access::Account;
+    match flag {
+        Some(name) => Account::lookup(name).map(Some).ok_or_else(|| {
+            Error::invalid(
+                format!(
+                    "--service-user '{}': no such user",
+                    crate::text::sanitize(name)
+                ),
+                "name the account the service runs as (see: systemctl show -p User SERVICE)",
+            )
+            .into()
+        }),
+        None => Ok(Account::lookup(package_user)),
+    }
+}
+
+/// Warn when the service's account cannot read the key (or the certificate): the config would
+/// look right and the service fail with "permission denied".
+pub(crate) fn warn_unless_service_can_read(
+    out: &mut Output,
+    pair: &PairPaths,
+    account: Option<&crate::files::access::Account>,
+) -> Result<()> {
+    let Some(account) = account else {
+        return Ok(());
+    };
+    let files = if pair.bundled {
+        vec![&pair.key]
+    } else {
+        vec![&pair.key, &pair.cert]
+    };
+    for path in files {
+        if let Some(blocked) = crate::files::access::unreadable_by(path, account) {
+            let user = &account.name;
+            let path = absolute(path)?;
+            out.warn_on_success(format!(
+                "the {user} user cannot read '{}' ('{}' is {}, mode {}): the service will fail \
+                 with \"permission denied\". Give {user} a pair of its own (certtool selfsigned \
+                 ... --owner {user}:{user}), or share this one through a group: \
+                 chgrp GROUP '{}' && chmod 0640 '{}' with {user} in GROUP (or --service-user \
+                 if the service runs as another account)",
+                path,
+                blocked.path.display(),
+                blocked.owner,
+                crate::text::mode_string(blocked.mode),
+                path,
+                path,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The path as a config should name it: absolute and normalised (the directory's real path,
+/// without `..` or symbolic links: `/a/b/../c/x.key` is `/a/c/x.key`), as UTF-8 (configs are
+/// text). The file name itself is kept: a symlinked key is the operator's choice.
 pub(crate) fn absolute(path: &std::path::Path) -> Result<String> {
     let abs = std::path::absolute(path)
         .with_context(|| format!("cannot make '{}' absolute", path.display()))?;
+    let abs = match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir).map_or(abs.clone(), |d| d.join(name)),
+        _ => abs,
+    };
     abs.to_str().map(str::to_owned).ok_or_else(|| {
         Error::invalid(
             format!("'{}' is not valid UTF-8", abs.display()),
@@ -148,12 +258,23 @@ pub(crate) fn absolute(path: &std::path::Path) -> Result<String> {
     })
 }
 
-/// Check what promtool and influxd do not: both files exist, the key belongs to the
-/// certificate, and the certificate is in its validity period (a warning otherwise).
-pub(crate) fn service_pair(
-    pair: &crate::cli::ServerPairArgs,
+/// [`service_pair`] for a config command's flags, and a warning when `package_user` (or
+/// `--service-user`) cannot read the files.
+pub(crate) fn configured_pair(
+    args: &crate::cli::ServerPairArgs,
+    package_user: &str,
     out: &mut Output,
 ) -> Result<ServicePair> {
+    let paths = PairPaths::from_args(args)?;
+    let pair = service_pair(&paths, out)?;
+    let account = service_account(args.service_user.as_deref(), package_user)?;
+    warn_unless_service_can_read(out, &paths, account.as_ref())?;
+    Ok(pair)
+}
+
+/// Check what promtool and influxd do not: both files exist, the key belongs to the
+/// certificate, and the certificate is in its validity period (a warning otherwise).
+pub(crate) fn service_pair(pair: &PairPaths, out: &mut Output) -> Result<ServicePair> {
     repair_before_reading(out, &pair.cert)?;
     repair_before_reading(out, &pair.key)?;
     let loaded = crate::inputs::load_pair(&pair.cert, &pair.key, time::OffsetDateTime::now_utc())?;
@@ -177,6 +298,7 @@ pub(crate) fn service_pair(
     Ok(ServicePair {
         cert: absolute(&pair.cert)?,
         key: absolute(&pair.key)?,
+        bundled: pair.bundled,
         info,
     })
 }

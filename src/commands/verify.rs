@@ -15,8 +15,8 @@ use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::service_pair;
-use crate::cli::{ServerPairArgs, VerifyArgs};
+use super::{PairPaths, service_pair};
+use crate::cli::VerifyArgs;
 use crate::error::{Error, ExitStatus};
 use crate::inputs;
 use crate::output::Output;
@@ -34,27 +34,23 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// which combinations are allowed).
 enum Mode {
     /// The pair, with the integrated server and client.
-    Local(ServerPairArgs),
+    Local(PairPaths),
     /// A running server.
     Url(String),
     /// A real server launched with the pair.
-    Launch(launch::Service, ServerPairArgs),
+    Launch(launch::Service, PairPaths),
 }
 
 impl Mode {
     fn of(args: &VerifyArgs) -> Result<Mode> {
-        let pair = || -> Result<ServerPairArgs> {
-            match (&args.cert, &args.key) {
-                (Some(cert), Some(key)) => Ok(ServerPairArgs {
-                    cert: cert.clone(),
-                    key: key.clone(),
-                }),
-                _ => Err(Error::invalid(
-                    "give the pair with --cert and --key, or a server with --url",
+        let pair = || -> Result<PairPaths> {
+            PairPaths::of(args.cert.as_ref(), args.key.as_ref(), args.bundle.as_ref()).ok_or_else(|| {
+                Error::invalid(
+                    "give the pair with --cert and --key (or --bundle), or a server with --url",
                     "see certtool verify --help",
                 )
-                .into()),
-            }
+                .into()
+            })
         };
         Ok(match (&args.url, args.launch) {
             (Some(url), _) => Mode::Url(url.clone()),
@@ -115,7 +111,7 @@ fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> 
 
 fn integrated(
     args: &VerifyArgs,
-    pair: &ServerPairArgs,
+    pair: &PairPaths,
     now: OffsetDateTime,
 ) -> Result<(
     Vec<Check>,
@@ -202,11 +198,18 @@ fn probe_for(
 fn launched(
     args: &VerifyArgs,
     service: launch::Service,
-    pair_args: &ServerPairArgs,
+    pair_args: &PairPaths,
     now: OffsetDateTime,
     out: &mut Output,
 ) -> Result<(Vec<Check>, Vec<ChainEntry>)> {
     let pair = service_pair(pair_args, out)?;
+    // The launched server runs as this user; the real one as its package's account.
+    let package_user = match service {
+        launch::Service::Influxdb => "influxdb",
+        launch::Service::Prometheus => "prometheus",
+    };
+    let account = super::service_account(args.service_user.as_deref(), package_user)?;
+    super::warn_unless_service_can_read(out, pair_args, account.as_ref())?;
     let ca = launch_trust(args, pair_args, &pair)?;
     // Ctrl-C and SIGTERM stop the launched server instead of orphaning it.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
@@ -275,7 +278,7 @@ fn launch_spec<'a>(
 /// self-signed.
 fn launch_trust(
     args: &VerifyArgs,
-    pair_args: &ServerPairArgs,
+    pair_args: &PairPaths,
     pair: &super::ServicePair,
 ) -> Result<Option<Vec<CertificateDer<'static>>>> {
     match args.ca.as_deref() {

@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 
+pub mod access;
 pub mod interrupt;
 pub mod journal;
 pub mod lock;

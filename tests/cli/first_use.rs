@@ -270,3 +270,149 @@ fn secret_files_fail_first_and_env_files_give_their_variable() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("usual causes"), "{}", stdout(&out));
 }
+
+fn is_root() -> bool {
+    nix::unistd::Uid::effective().is_root()
+}
+
+/// Whether `user` can read `path`, as the kernel judges it (util-linux's runuser).
+fn readable_as(user: &str, path: &std::path::Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", user, "--", "head", "-c1"])
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_key_the_service_user_cannot_read_is_warned_about_with_the_fix() {
+    // The Debian packages create the influxdb and prometheus users; --owner needs root.
+    if !(crate::support::require(is_root(), "root (for --owner)")
+        && require_tool("influxd")
+        && require_tool("prometheus")
+        && require_tool("runuser"))
+    {
+        return;
+    }
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path("x")).unwrap();
+    std::fs::create_dir_all(env.path("a/ssl")).unwrap();
+    env.ok(&[
+        "selfsigned",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "a/ssl",
+        "--name",
+        "influxdb",
+        "--owner",
+        "influxdb:influxdb",
+    ]);
+    let key = env.path("a/ssl/influxdb.key");
+    // What the kernel says, which is what certtool must predict.
+    assert!(readable_as("influxdb", &key) && !readable_as("prometheus", &key));
+    let pair = [
+        "--cert",
+        "x/../a/ssl/influxdb.crt",
+        "--key",
+        "x/../a/ssl/influxdb.key",
+    ];
+    let out = env.ok(&[&["config", "prometheus"][..], &pair].concat());
+    let err = stderr(&out);
+    assert!(
+        err.contains("the prometheus user cannot read") && err.contains("0640"),
+        "{err}"
+    );
+    // Paths in the config are normalised: no x/../ in them.
+    let real = std::fs::canonicalize(env.path("a/ssl")).unwrap();
+    let snippet = stdout(&out);
+    assert!(
+        snippet.contains(&format!("key_file: \"{}/influxdb.key\"", real.display())),
+        "{snippet}"
+    );
+    assert!(!snippet.contains(".."), "{snippet}");
+    // The right user: no warning.
+    for args in [
+        &[
+            &["config", "prometheus"][..],
+            &pair,
+            &["--service-user", "influxdb"],
+        ]
+        .concat(),
+        &[&["config", "influxdb"][..], &pair].concat(),
+    ] {
+        let out = env.ok(args);
+        assert!(
+            !stderr(&out).contains("cannot read"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    env.refused(
+        &[
+            &["config", "prometheus"][..],
+            &pair,
+            &["--service-user", "no-such-user-here"],
+        ]
+        .concat(),
+        "no such user",
+    );
+    // verify --launch warns the same way (the launched server runs as root here).
+    let out = env.certtool(&[&["verify", "--launch", "prometheus"][..], &pair].concat());
+    assert!(
+        stderr(&out).contains("the prometheus user cannot read"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bundle_is_taken_wherever_a_pair_is() {
+    if !(require_tool("influxd") && require_tool("curl")) {
+        return;
+    }
+    let env = TestEnv::new();
+    env.selfsigned(&[
+        "--host",
+        "localhost",
+        "--name",
+        "influxdb",
+        "--bundle",
+        "influxdb.pem",
+    ]);
+    let out = env.ok(&["config", "influxdb", "--bundle", "influxdb.pem"]);
+    let snippet = stdout(&out);
+    assert!(snippet.contains("https-private-key = \"\""), "{snippet}");
+    let bundle = std::fs::canonicalize(env.path("influxdb.pem")).unwrap();
+    assert!(snippet.contains(&format!("https-certificate = \"{}\"", bundle.display())));
+    // influxd serves HTTPS from that snippet.
+    let mut http = String::new();
+    for line in snippet.lines().filter(|l| l.starts_with("  https-")) {
+        http.push_str(line);
+        http.push('\n');
+    }
+    let server = crate::support::start_influxd(&env, &http);
+    let cert = env.path("influxdb.crt");
+    assert_eq!(
+        crate::support::curl_ok(&cert, "localhost", server.port).map(|_| ()),
+        Ok(())
+    );
+    let url = format!("https://localhost:{}", server.port);
+    env.ok(&["verify", "--url", &url, "--ca", "influxdb.crt"]);
+    env.ok(&["verify", "--bundle", "influxdb.pem"]);
+    let out = env.ok(&["config", "prometheus", "--bundle", "influxdb.pem"]);
+    assert!(stdout(&out).contains(&format!("key_file: \"{}\"", bundle.display())));
+    // --bundle and --cert/--key are either-or.
+    let out = env.certtool(&[
+        "config",
+        "influxdb",
+        "--bundle",
+        "influxdb.pem",
+        "--cert",
+        "influxdb.crt",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -842,6 +842,8 @@ fn filesystem_attacks_symlinks_and_hard_links_at_every_path() {
                 "--auth",
                 "--secret-env",
                 "S",
+                "--env-file",
+                "influxdb.env",
             ],
         ),
     ] {

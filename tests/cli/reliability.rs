@@ -27,7 +27,7 @@ pub const ROWS: &[Row] = &[
                  the write (intent record); the key matches the certificate, modes are exact, no \
                  temp file is left",
         exit: "0 for the repairing run",
-        cases: 69,
+        cases: 70,
         test: "hardening::defect_4_sigkill_at_any_write_leaves_a_matching_pair",
     },
     Row {

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::{Edited, edit_in_place, plan_edit, print_snippet, report_edit, write_edit};
 use crate::cli::{ConfigInfluxdb2Args, ConfigInfluxdbArgs};
-use crate::commands::service_pair;
+use crate::commands::configured_pair;
 use crate::config::apply_snippet;
 use crate::config::influxdb::{self, Kind};
 use crate::config::template::Template;
@@ -25,7 +25,7 @@ use crate::secret::INFLUXDB_SECRET_ENV;
 /// `config influxdb`: the snippet printed (with the env file written, with `--auth`), or
 /// edited into `--in-place` together with the env file.
 pub(super) fn v1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
-    let pair = service_pair(&args.pair, out)?;
+    let pair = configured_pair(&args.pair, "influxdb", out)?;
     // Printing writes no file unless --env-file names one: then there is no use for the secret.
     let secret_needed = args.auth && (args.edit.in_place.is_some() || args.env_file.is_some());
     if args.auth && !secret_needed && args.secret.source().is_given() {
@@ -46,7 +46,8 @@ pub(super) fn v1(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<()> {
     let snippet = influxdb::v1_snippet(
         &template,
         &pair.cert,
-        &pair.key,
+        // InfluxDB reads key and certificate from https-certificate when the key is empty.
+        if pair.bundled { "" } else { &pair.key },
         args.auth,
         in_config.map(String::as_str),
     )?;
@@ -300,7 +301,7 @@ fn note_env_wiring(out: &mut Output, env: &EnvFile) -> Result<()> {
 /// `config influxdb2`: the flat `tls-*` keys, printed (with the equivalent influxd flags) or
 /// edited into `--in-place`.
 pub(super) fn v2(args: &ConfigInfluxdb2Args, out: &mut Output) -> Result<()> {
-    let pair = service_pair(&args.pair, out)?;
+    let pair = configured_pair(&args.pair, "influxdb", out)?;
     let template = Template::Influxdb2Tls.load(args.edit.templates.template_dir.as_deref())?;
     let snippet = influxdb::v2_snippet(&template, &pair.cert, &pair.key, args.strict_ciphers)?;
     let flags = influxdb::v2_flags(&pair.cert, &pair.key, args.strict_ciphers);

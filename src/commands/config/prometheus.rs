@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::{print_snippet, read_certificates};
 use crate::cli::{ConfigPrometheusArgs, ConfigPrometheusScrapeArgs};
-use crate::commands::{absolute, service_pair};
+use crate::commands::absolute;
 use crate::config::prometheus::{self, Scrape};
 use crate::config::template::Template;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions};
@@ -18,7 +18,7 @@ use crate::pki::names::sans_cover;
 
 /// `config prometheus`: `web-config.yml`, printed or written to `--out`.
 pub(super) fn web(args: &ConfigPrometheusArgs, out: &mut Output) -> Result<()> {
-    let pair = service_pair(&args.pair, out)?;
+    let pair = crate::commands::configured_pair(&args.pair, "prometheus", out)?;
     if let Some(host) = &args.host
         && !sans_cover(&pair.info.sans, host)
     {
