@@ -728,6 +728,14 @@ Exit status:
   2  usage error, a missing or mismatched certificate/key, an existing --out without --force";
 
 /// A Prometheus scrape job over HTTPS: scheme https and tls_config with ca_file.
+///
+/// Printed at column 0 for pasting, or, with --in-place prometheus.yml, added to (or updated
+/// in) its scrape_configs: the job called --job gets scheme https, tls_config (ca_file,
+/// server_name, a client pair) and, with --username, basic_auth with password_file; its targets,
+/// intervals and every comment stay as they are. A new job goes after the last one, at the
+/// file's indentation. The result is parsed again before it is written; the old file is kept as
+/// prometheus.yml.bak, a second run changes nothing, and --dry-run prints the diff.
+/// --job prometheus turns Debian's default self-scrape job to https.
 #[derive(Debug, Args)]
 #[command(after_long_help = CONFIG_PROMETHEUS_SCRAPE_HELP)]
 pub struct ConfigPrometheusScrapeArgs {
@@ -755,18 +763,28 @@ pub struct ConfigPrometheusScrapeArgs {
     #[arg(long, value_name = "FILE", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
 
+    /// Basic auth user for the target (exporter-toolkit's basic_auth_users)
+    #[arg(long, value_name = "USER", requires = "password_file")]
+    pub username: Option<String>,
+
+    /// File holding that user's password (basic_auth.password_file; read by Prometheus only)
+    #[arg(long, value_name = "FILE", requires = "username")]
+    pub password_file: Option<PathBuf>,
+
     #[command(flatten)]
-    pub templates: TemplateArgs,
+    pub edit: EditArgs,
 }
 
 const CONFIG_PROMETHEUS_SCRAPE_HELP: &str = "\
 Examples:
   certtool config prometheus-scrape --ca ca.crt --target node-1.example.com:9100 >> scrape.yml
   certtool config prometheus-scrape --ca prom.crt --target 127.0.0.1:9090 --server-name localhost
+  certtool config prometheus-scrape --ca /etc/ssl/prometheus/prometheus.crt --job prometheus \\
+      --in-place /etc/prometheus/prometheus.yml
 
 Exit status:
-  0  printed
-  2  usage error or an unreadable CA file";
+  0  printed, edited, or unchanged
+  2  usage error, an unreadable CA file, or a prometheus.yml that does not parse";
 
 /// Prove that a certificate works end to end, and exit non-zero when anything is off.
 ///

@@ -160,13 +160,15 @@ impl PairPaths {
 
     /// The pair of a config command's flags.
     pub fn from_args(args: &crate::cli::ServerPairArgs) -> Result<PairPaths> {
-        PairPaths::of(args.cert.as_ref(), args.key.as_ref(), args.bundle.as_ref()).ok_or_else(|| {
-            Error::invalid(
-                "give --cert and --key, or --bundle",
-                "see the command's --help",
-            )
-            .into()
-        })
+        PairPaths::of(args.cert.as_ref(), args.key.as_ref(), args.bundle.as_ref()).ok_or_else(
+            || {
+                Error::invalid(
+                    "give --cert and --key, or --bundle",
+                    "see the command's --help",
+                )
+                .into()
+            },
+        )
     }
 }
 

@@ -44,13 +44,15 @@ enum Mode {
 impl Mode {
     fn of(args: &VerifyArgs) -> Result<Mode> {
         let pair = || -> Result<PairPaths> {
-            PairPaths::of(args.cert.as_ref(), args.key.as_ref(), args.bundle.as_ref()).ok_or_else(|| {
-                Error::invalid(
-                    "give the pair with --cert and --key (or --bundle), or a server with --url",
-                    "see certtool verify --help",
-                )
-                .into()
-            })
+            PairPaths::of(args.cert.as_ref(), args.key.as_ref(), args.bundle.as_ref()).ok_or_else(
+                || {
+                    Error::invalid(
+                        "give the pair with --cert and --key (or --bundle), or a server with --url",
+                        "see certtool verify --help",
+                    )
+                    .into()
+                },
+            )
         };
         Ok(match (&args.url, args.launch) {
             (Some(url), _) => Mode::Url(url.clone()),

@@ -7,6 +7,7 @@
 pub mod edit;
 pub mod influxdb;
 pub mod prometheus;
+pub mod scrape_yml;
 pub mod telegraf;
 pub mod template;
 pub mod toml_keys;

@@ -31,6 +31,8 @@ pub struct Scrape {
     pub server_name: Option<String>,
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
+    /// User and password file, for targets behind basic auth.
+    pub basic_auth: Option<(String, String)>,
 }
 
 /// A scrape job with `scheme: https` and `tls_config`.
@@ -48,6 +50,11 @@ pub fn scrape_job(template: &str, scrape: &Scrape) -> Result<Zeroizing<String>> 
         if let Some(v) = value {
             values.yaml(name, v);
         }
+    }
+    if let Some((user, password_file)) = &scrape.basic_auth {
+        values
+            .yaml("username", user)
+            .yaml("password_file", password_file);
     }
     render(template, &values, Template::PrometheusScrape.file_name())
 }

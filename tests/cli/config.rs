@@ -6,8 +6,6 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::thread::sleep;
-use std::time::Duration;
 
 use crate::support::{
     Server, TestEnv, assert_input_error, curl_code, free_port, mode, require_tool, run, set_mode,
@@ -831,18 +829,7 @@ fn prometheus_serves_tls_from_our_web_config_and_scrapes_with_our_job() {
     // Reload by signal (the lifecycle API is off by default).
     let hup = run(Command::new("kill").args(["-HUP", &server.child.id().to_string()]));
     assert!(hup.status.success());
-    let mut up = String::new();
-    for _ in 0..60 {
-        up = stdout(&run(Command::new("curl")
-            .args(["--silent", "--max-time", "5", "--get", "--data-urlencode"])
-            .arg("query=up{job=\"self-tls\"}")
-            .args(cacert)
-            .arg(format!("https://localhost:{port}/api/v1/query"))));
-        if up.contains(r#""value":["#) && up.contains(r#","1"]"#) {
-            break;
-        }
-        sleep(Duration::from_millis(250));
-    }
+    let up = crate::support::prometheus_up(&cert, server.port, "self-tls");
     assert!(up.contains(r#","1"]"#), "target not up: {up}");
     // Without the CA, clients refuse it; plain HTTP is refused by the TLS listener.
     assert_ne!(
@@ -1175,5 +1162,142 @@ fn telegraf_usage_asks_for_a_ca_or_skipping_verification() {
         stderr(&out).contains("--ca <FILE>|--insecure-skip-verify"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn debian_prometheus_yml_self_scrape_job_turns_https_and_prometheus_scrapes_itself() {
+    let shipped = Path::new("/etc/prometheus/prometheus.yml");
+    if !(require_tool("prometheus")
+        && require_tool("promtool")
+        && require_tool("curl")
+        && crate::support::require(shipped.exists(), "Debian's /etc/prometheus/prometheus.yml"))
+    {
+        return;
+    }
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "localhost", "--host", "127.0.0.1"]);
+    env.web_config();
+    let original = fs::read_to_string(shipped).unwrap();
+    env.write("prometheus.yml", &original);
+    let edit = [
+        "config",
+        "prometheus-scrape",
+        "--ca",
+        "localhost.crt",
+        "--job",
+        "prometheus",
+        "--in-place",
+        "prometheus.yml",
+    ];
+    let out = env.ok(&[&edit[..], &["--dry-run"]].concat());
+    assert!(
+        stdout(&out).contains("+    scheme: https"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(env.path("prometheus.yml")).unwrap(),
+        original
+    );
+    env.ok(&edit);
+    let edited = fs::read_to_string(env.path("prometheus.yml")).unwrap();
+    // Every line of the original is still there (comments included); only lines were added.
+    for line in original.lines() {
+        assert!(edited.contains(line), "lost {line:?}:\n{edited}");
+    }
+    assert_eq!(
+        fs::read_to_string(env.path("prometheus.yml.bak")).unwrap(),
+        original
+    );
+    let out = env.ok(&edit);
+    assert!(
+        stderr(&out).contains("unchanged"),
+        "idempotent: {}",
+        stderr(&out)
+    );
+    let check = run(Command::new("promtool")
+        .args(["check", "config"])
+        .arg(env.path("prometheus.yml")));
+    assert!(
+        check.status.success(),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    // The real Prometheus, serving TLS with the web config, scrapes itself over https: up == 1.
+    // Run on a free port: the edited file with Debian's localhost:9090 moved there.
+    let server = crate::support::start_server(|port| {
+        let config = env.path(&format!("prometheus-{port}.yml"));
+        fs::write(
+            &config,
+            edited.replace("localhost:9090", &format!("localhost:{port}")),
+        )
+        .unwrap();
+        let mut cmd = Command::new("prometheus");
+        cmd.arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--web.config.file={}",
+                env.path("web-config.yml").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                env.path("tsdb").display()
+            ));
+        cmd
+    });
+    let port = server.port;
+    let cert = env.path("localhost.crt");
+    let up = crate::support::prometheus_up(&cert, port, "prometheus");
+    assert!(
+        up.contains(r#","1"]"#),
+        "the self-scrape job is not up over https: {up}"
+    );
+}
+
+#[test]
+fn a_new_scrape_job_goes_after_debians_at_its_indentation_with_basic_auth() {
+    let shipped = Path::new("/etc/prometheus/prometheus.yml");
+    if !(require_tool("promtool")
+        && crate::support::require(shipped.exists(), "Debian's /etc/prometheus/prometheus.yml"))
+    {
+        return;
+    }
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "localhost"]);
+    env.write("prometheus.yml", fs::read_to_string(shipped).unwrap());
+    // A second job, added at the file's indentation, with basic auth from a password file.
+    env.write("scrape.password", "pw\n");
+    env.ok(&[
+        "config",
+        "prometheus-scrape",
+        "--ca",
+        "localhost.crt",
+        "--job",
+        "node-tls",
+        "--target",
+        "localhost:9100",
+        "--username",
+        "prom",
+        "--password-file",
+        "scrape.password",
+        "--in-place",
+        "prometheus.yml",
+    ]);
+    let edited = fs::read_to_string(env.path("prometheus.yml")).unwrap();
+    assert!(
+        edited.contains("\n  - job_name: \"node-tls\"\n    scheme: https\n"),
+        "{edited}"
+    );
+    assert!(edited.contains("      password_file: "), "{edited}");
+    let check = run(Command::new("promtool")
+        .args(["check", "config"])
+        .arg(env.path("prometheus.yml")));
+    assert!(
+        check.status.success(),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
     );
 }

@@ -475,3 +475,22 @@ pub fn curl_code(args: &[&str], url: &str) -> String {
         .args(args)
         .arg(url)))
 }
+
+/// Prometheus's answer to `up{job="JOB"}` (over https, trusting `cacert`), once the job is up
+/// or after about 25 s.
+pub fn prometheus_up(cacert: &Path, port: u16, job: &str) -> String {
+    let mut up = String::new();
+    for _ in 0..100 {
+        up = stdout(&run(Command::new("curl")
+            .args(["--silent", "--max-time", "5", "--get", "--data-urlencode"])
+            .arg(format!("query=up{{job=\"{job}\"}}"))
+            .arg("--cacert")
+            .arg(cacert)
+            .arg(format!("https://localhost:{port}/api/v1/query"))));
+        if up.contains(r#","1"]"#) {
+            break;
+        }
+        sleep(Duration::from_millis(250));
+    }
+    up
+}

@@ -103,20 +103,33 @@ fn plan_edit(
     redact: Option<&str>,
     apply: impl FnOnce(&mut DocumentMut) -> Result<()>,
 ) -> Result<(Edited, Option<PlannedFile>)> {
+    plan_text_edit(path, edit, ceiling, redact, |text| {
+        edit::edit(text, apply).map_err(|e| match e {
+            EditError::Parse(p) => Error::invalid(
+                format!("cannot parse '{}' at {p}", path.display()),
+                "fix the file first; certtool left it untouched",
+            )
+            .into(),
+            EditError::Apply(e) => e,
+        })
+    })
+}
+
+/// [`plan_edit`] for any text format: `transform` turns the file's text into the new text.
+fn plan_text_edit(
+    path: &Path,
+    edit: &EditArgs,
+    ceiling: u32,
+    redact: Option<&str>,
+    transform: impl FnOnce(&str) -> Result<zeroize::Zeroizing<String>>,
+) -> Result<(Edited, Option<PlannedFile>)> {
     // Held until the process exits: nobody else edits the file between reading and replacing.
     files::lock_dirs_of([path])?;
     files::check_targets([path], true)?;
     let bytes = files::read_input(path)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| anyhow!("'{}' is not UTF-8 text", path.display()))?;
-    let new_text = edit::edit(text, apply).map_err(|e| match e {
-        EditError::Parse(p) => Error::invalid(
-            format!("cannot parse '{}' at {p}", path.display()),
-            "fix the file first; certtool left it untouched",
-        )
-        .into(),
-        EditError::Apply(e) => e,
-    })?;
+    let new_text = transform(text)?;
     let mode = files::ExistingFile::open_no_follow(path)?.mode() & 0o7777;
     let changed = new_text.as_str() != text || mode & 0o777 & !ceiling != 0;
     let mut edited = Edited {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use super::{print_snippet, read_certificates};
 use crate::cli::{ConfigPrometheusArgs, ConfigPrometheusScrapeArgs};
@@ -92,6 +92,7 @@ impl crate::output::Report for WebConfigWritten<'_> {
 pub(super) fn scrape(args: &ConfigPrometheusScrapeArgs, out: &mut Output) -> Result<()> {
     read_certificates(&args.ca, "CA certificate")?;
     let client = |p: &Option<PathBuf>| p.as_deref().map(absolute).transpose();
+    let password_file = args.password_file.as_deref().map(absolute).transpose()?;
     let scrape = Scrape {
         job: args.job.clone(),
         ca: absolute(&args.ca)?,
@@ -99,13 +100,23 @@ pub(super) fn scrape(args: &ConfigPrometheusScrapeArgs, out: &mut Output) -> Res
         server_name: args.server_name.clone(),
         client_cert: client(&args.client_cert)?,
         client_key: client(&args.client_key)?,
+        basic_auth: args.username.clone().zip(password_file),
     };
-    let template = Template::PrometheusScrape.load(args.templates.template_dir.as_deref())?;
+    let template = Template::PrometheusScrape.load(args.edit.templates.template_dir.as_deref())?;
     let snippet = prometheus::scrape_job(&template, &scrape)?;
-    print_snippet(
-        out,
-        Template::PrometheusScrape,
-        &snippet,
-        super::Extra::default(),
-    )
+    let Some(config) = &args.edit.in_place else {
+        return print_snippet(
+            out,
+            Template::PrometheusScrape,
+            &snippet,
+            super::Extra::default(),
+        );
+    };
+    let (edited, planned) = super::plan_text_edit(config, &args.edit, 0o777, None, |text| {
+        let (new, _) = crate::config::scrape_yml::set_job(text, &args.job, &snippet)
+            .with_context(|| format!("'{}'", config.display()))?;
+        Ok(zeroize::Zeroizing::new(new))
+    })?;
+    let edited = super::write_edit(edited, &planned.into_iter().collect::<Vec<_>>())?;
+    super::report_edit(out, &edited, super::Extra::default())
 }
