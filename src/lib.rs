@@ -17,7 +17,7 @@
 //!   `config::{influxdb, edit, template}`, `secret` → `files`
 //! - `config telegraf` → `commands::config::telegraf` → `config::{telegraf, edit}`, `url`
 //! - `config prometheus`, `prometheus-scrape` → `commands::config::prometheus` →
-//!   `config::{prometheus, template}` → `files`
+//!   `config::{prometheus, scrape_yml, template}` → `files`
 //! - `verify --cert --key` → `commands::verify` → `verify::{pair, local, client, duplex, trust}`
 //! - `verify --url` → `commands::verify` → `url`, `verify::{probe, client, trust}`, `jwt`
 //! - `verify --launch` → `commands::verify` → `verify::launch`, then `verify::probe`
@@ -38,8 +38,8 @@
 //! - `verify`: the integrated TLS server and client, trust, probes, launched servers.
 //! - `files`: the one secure, atomic file writer, with `files::journal` (the intent record that
 //!   lets the next run complete or undo a write that was killed), `files::lock` (directory
-//!   locks, so two runs never interleave a pair) and `files::interrupt` (SIGINT/SIGTERM/SIGHUP
-//!   while writing).
+//!   locks, so two runs never interleave a pair), `files::interrupt` (SIGINT/SIGTERM/SIGHUP
+//!   while writing) and `files::access` (whether a service's account can read a key).
 //! - `secret`, `jwt`: the one secret reader; InfluxDB's shared-secret tokens.
 //! - `output`: stdout, stderr and `--json`; `text`: the one sanitiser and shared formats.
 //! - `error`: exit statuses, errors with hints, and the hints for `pki` errors.

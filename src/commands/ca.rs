@@ -227,11 +227,15 @@ impl crate::output::Report for IssueReport<'_> {
             text,
             "  expires      {}\n  sha256       {}\n\
              The certificate file holds the full chain (this certificate, then the CA).\n\
-             Clients trust the CA, e.g. curl --cacert {} https://{}:8086/ping\n",
+             Clients trust the CA, e.g. curl --cacert {} https://{}{}\n",
             cert.not_after,
             cert.sha256_fingerprint,
             self.ca_certificate.display(),
             url_host(&self.hosts[0]),
+            self.new
+                .files
+                .first()
+                .map_or(":PORT/", |w| super::service_endpoint(&w.path)),
         );
         crate::output::Text::note(text)
     }

@@ -127,6 +127,21 @@ pub fn repair_before_reading(out: &mut Output, path: &std::path::Path) -> Result
     Ok(())
 }
 
+/// The port and health path of the service a certificate is for, guessed from its path
+/// (`/etc/ssl/prometheus/prom.crt`), for the example client command; a generic port otherwise.
+pub(crate) fn service_endpoint(cert: &std::path::Path) -> &'static str {
+    let path = cert.to_string_lossy().to_ascii_lowercase();
+    if path.contains("prom") {
+        ":9090/-/healthy"
+    } else if path.contains("node") || path.contains("exporter") {
+        ":9100/metrics"
+    } else if path.contains("influx") {
+        ":8086/ping"
+    } else {
+        ":PORT/"
+    }
+}
+
 /// Where a pair is: a certificate and a key file, or one bundle holding both.
 #[derive(Debug, Clone)]
 pub(crate) struct PairPaths {

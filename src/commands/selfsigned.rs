@@ -151,7 +151,7 @@ impl crate::output::Report for Report<'_> {
                     "Clients trust the certificate itself, e.g. curl --cacert {} https://{}{}",
                     cert.display(),
                     url_host(&hosts[0]),
-                    service_endpoint(cert)
+                    super::service_endpoint(cert)
                 );
             }
             // Never point clients at a file that holds the private key.
@@ -166,21 +166,6 @@ impl crate::output::Report for Report<'_> {
             (None, None) => {}
         }
         crate::output::Text::note(text)
-    }
-}
-
-/// The port and health path of the service a certificate is for, guessed from its path
-/// (`/etc/ssl/prometheus/prom.crt`), for the example client command; a generic port otherwise.
-fn service_endpoint(cert: &std::path::Path) -> &'static str {
-    let path = cert.to_string_lossy().to_ascii_lowercase();
-    if path.contains("prom") {
-        ":9090/-/healthy"
-    } else if path.contains("node") || path.contains("exporter") {
-        ":9100/metrics"
-    } else if path.contains("influx") {
-        ":8086/ping"
-    } else {
-        ":PORT/"
     }
 }
 

@@ -287,6 +287,14 @@ fn note_env_wiring(out: &mut Output, env: &EnvFile) -> Result<()> {
         EnvStatus::WouldWrite => "would get the secret (--dry-run: not written)",
         EnvStatus::Written => "now holds the secret (0600)",
     };
+    if path.ends_with("default/influxdb") {
+        out.note(&format!(
+            "{} {what} as {INFLUXDB_SECRET_ENV}; Debian's influxdb service reads it \
+             (EnvironmentFile=-/etc/default/influxdb): restart influxdb",
+            env.path.display()
+        ))?;
+        return Ok(());
+    }
     out.note(&format!(
         "{} {what} as {INFLUXDB_SECRET_ENV}. Give it to influxd:\n  \
          systemd: systemctl edit influxdb, then [Service] EnvironmentFile={}\n  \

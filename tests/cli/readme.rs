@@ -1,0 +1,230 @@
+//! The README tours run, in order, as written (issue 13): they live in `examples/tours/`,
+//! README.md includes each verbatim, and this test runs them with bash (`set -e`: a command
+//! that fails fails the test) against a temporary root standing in for `/`, with Debian's own
+//! influxdb.conf, prometheus.yml and /etc/default/prometheus, and the real influxd and
+//! prometheus started as their users on free loopback ports by a stand-in for `systemctl`.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{TestEnv, bin, free_port, require, require_tool, stderr, stdout};
+
+fn tours_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tours")
+}
+
+/// The tours, in order.
+fn tours() -> Vec<(String, String)> {
+    let mut tours: Vec<(String, String)> = fs::read_dir(tours_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "sh")
+                && p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(char::is_numeric)
+        })
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+            (name, fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    tours.sort();
+    tours
+}
+
+#[test]
+fn readme_includes_every_tour_verbatim() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let tours = tours();
+    assert!(tours.len() >= 4);
+    let mut last = 0;
+    for (name, script) in tours {
+        let block = format!("```sh\n{script}```\n");
+        let at = readme
+            .find(&block)
+            .unwrap_or_else(|| panic!("README.md does not include examples/tours/{name} verbatim"));
+        assert!(at > last, "{name} is out of order in README.md");
+        last = at;
+    }
+}
+
+/// Kills what the systemctl stand-in started, whatever happens to the test.
+struct Services(PathBuf);
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        for service in ["influxdb", "prometheus"] {
+            if let Ok(pid) = fs::read_to_string(self.0.join(format!("run/{service}.pid"))) {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+}
+
+/// Debian's packaged files, as the packages install them, moved under `root` and onto the
+/// test's ports (the tours themselves edit them with certtool).
+fn install_packages(root: &Path, influx_port: u16, prom_port: u16) {
+    for dir in [
+        "etc/influxdb",
+        "etc/prometheus",
+        "etc/default",
+        "etc/ssl",
+        "bin",
+    ] {
+        fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    let root_s = root.display().to_string();
+    let influxdb = fs::read_to_string("/etc/influxdb/influxdb.conf")
+        .unwrap()
+        .replace("/var/lib/influxdb", &format!("{root_s}/var/lib/influxdb"))
+        .replace("# reporting-disabled = false", "reporting-disabled = true")
+        .replace(
+            "# bind-address = \"127.0.0.1:8088\"",
+            &format!("bind-address = \"127.0.0.1:{}\"", free_port()),
+        )
+        .replace(
+            "  # bind-address = \":8086\"",
+            &format!("  bind-address = \"127.0.0.1:{influx_port}\""),
+        );
+    fs::write(root.join("etc/influxdb/influxdb.conf"), influxdb).unwrap();
+    let prometheus = fs::read_to_string("/etc/prometheus/prometheus.yml")
+        .unwrap()
+        .replace("localhost:9090", &format!("localhost:{prom_port}"));
+    fs::write(root.join("etc/prometheus/prometheus.yml"), prometheus).unwrap();
+    fs::copy(
+        "/etc/default/prometheus",
+        root.join("etc/default/prometheus"),
+    )
+    .unwrap();
+    for (dir, user) in [
+        ("var/lib/influxdb", "influxdb"),
+        ("var/lib/prometheus", "prometheus"),
+    ] {
+        fs::create_dir_all(root.join(dir)).unwrap();
+        let status = Command::new("chown")
+            .args([
+                "-R",
+                &format!("{user}:"),
+                &root.join(dir).display().to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    // What the tours call by name: certtool itself, and stand-ins for sudo and systemctl.
+    std::os::unix::fs::symlink(bin(), root.join("bin/certtool")).unwrap();
+    fs::write(root.join("bin/sudo"), "#!/bin/sh\nexec \"$@\"\n").unwrap();
+    fs::set_permissions(root.join("bin/sudo"), fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(
+        tours_dir().join("systemctl-for-tests.sh"),
+        root.join("bin/systemctl"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn readme_tours_run_in_order_as_written() {
+    let root_user = nix::unistd::Uid::effective().is_root();
+    let packaged = [
+        "/etc/influxdb/influxdb.conf",
+        "/etc/prometheus/prometheus.yml",
+        "/etc/default/prometheus",
+    ]
+    .iter()
+    .all(|p| Path::new(p).exists());
+    if !(require(
+        root_user,
+        "root (the tours use --owner and run services as their users)",
+    ) && require_tool("influxd")
+        && require_tool("prometheus")
+        && require_tool("curl")
+        && require_tool("setpriv")
+        && require(packaged, "Debian's influxdb and prometheus packages"))
+    {
+        return;
+    }
+    let env = TestEnv::new();
+    let root = fs::canonicalize(env.dir.path()).unwrap();
+    // The services' users must reach their files, as under /.
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+    let (influx_port, prom_port) = (free_port(), free_port());
+    install_packages(&root, influx_port, prom_port);
+    let _services = Services(root.clone());
+    let path = format!(
+        "{}:{}",
+        root.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
+    for (name, script) in tours() {
+        // The only changes: / is the temporary root, and the ports are free ones.
+        let script = script
+            .replace(" /etc/", &format!(" {}/etc/", root.display()))
+            .replace("=/etc/", &format!("={}/etc/", root.display()))
+            .replace("|/etc/", &format!("|{}/etc/", root.display()))
+            .replace(":8086", &format!(":{influx_port}"))
+            .replace(":9090", &format!(":{prom_port}"));
+        assert!(!script.contains(" /etc/"), "{name}: {script}");
+        let out = Command::new("bash")
+            .args(["-e", "-o", "pipefail", "-c", &script])
+            .current_dir(&root)
+            .env("PATH", &path)
+            .env("ROOT", &root)
+            .env("INFLUX_PORT", influx_port.to_string())
+            .env("PROM_PORT", prom_port.to_string())
+            .env("NO_COLOR", "1")
+            .env_remove("INFLUXDB_HTTP_SHARED_SECRET")
+            .output()
+            .unwrap();
+        let log = |service: &str| {
+            fs::read_to_string(root.join(format!("log/{service}.log"))).unwrap_or_default()
+        };
+        assert!(
+            out.status.success(),
+            "examples/tours/{name} failed ({:?}):\n--- stdout\n{}\n--- stderr\n{}\n--- influxd\n{}\n--- prometheus\n{}",
+            out.status,
+            stdout(&out),
+            stderr(&out),
+            log("influxdb"),
+            log("prometheus"),
+        );
+        let text = stdout(&out);
+        eprintln!("--- {name}\n{text}{}", stderr(&out));
+        match name.as_str() {
+            n if n.starts_with("1-") => assert!(
+                text.contains("InfluxDB") && text.contains("answered GET /ping"),
+                "{text}"
+            ),
+            n if n.starts_with("2-") => {
+                assert!(text.contains("token for admin was accepted"), "{text}");
+                assert!(text.contains("auth enforced"), "{text}");
+                assert!(
+                    text.contains("\"results\""),
+                    "SHOW DATABASES with the token: {text}"
+                );
+            }
+            n if n.starts_with("3-") => {
+                assert!(
+                    text.contains("Prometheus answered GET /-/healthy"),
+                    "{text}"
+                );
+                assert!(
+                    text.contains(r#","1"]"#) || prometheus_up_later(&root, prom_port),
+                    "{text}"
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The self-scrape job may need a scrape interval to come up after the restart.
+fn prometheus_up_later(root: &Path, port: u16) -> bool {
+    let ca = root.join("etc/ssl/metrics-ca/ca.crt");
+    crate::support::prometheus_up(&ca, port, "prometheus").contains(r#","1"]"#)
+}
