@@ -837,6 +837,21 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL", conflicts_with_all = ["cert", "launch"])]
     pub url: Option<String>,
 
+    /// With --url: connect to ADDR for HOST:PORT instead of resolving HOST, as curl's --resolve
+    /// (the name is still verified: wildcard and DNS names can be checked on loopback)
+    #[arg(long, value_name = "HOST:PORT:ADDR", requires = "url")]
+    pub resolve: Option<String>,
+
+    /// With --url: connect to HOST2:PORT2 for HOST1:PORT1 (either may be empty: any), as curl's
+    /// --connect-to
+    #[arg(
+        long,
+        value_name = "HOST1:PORT1:HOST2:PORT2",
+        requires = "url",
+        conflicts_with = "resolve"
+    )]
+    pub connect_to: Option<String>,
+
     /// With --url: do not verify the server certificate (the chain is still shown)
     #[arg(long, conflicts_with = "ca")]
     pub insecure: bool,

@@ -123,7 +123,8 @@ fn cert_lines(text: &mut String, cert: &CertInfo) {
         text,
         "  subject:     {}\n  issuer:      {}\n  SANs:        {sans}\n  serial:      {}\n  \
          not before:  {}\n  not after:   {} ({when})\n  key:         {} ({} bits)\n  \
-         signature:   {}\n  CA:          {}\n  self-signed: {}\n  sha256:      {}\n",
+         signature:   {}\n  CA:          {}\n  key usage:   {}\n  ext. usage:  {}\n{}  \
+         self-signed: {}\n  sha256:      {}\n",
         cert.subject,
         cert.issuer,
         cert.serial,
@@ -132,8 +133,40 @@ fn cert_lines(text: &mut String, cert: &CertInfo) {
         cert.key_algorithm,
         cert.key_bits,
         cert.signature_algorithm,
-        yes_no(cert.is_ca),
+        ca_line(cert),
+        list_or_none(&cert.key_usage.join(", ")),
+        list_or_none(&cert.extended_key_usage.join(", ")),
+        constraints_line(cert),
         yes_no(cert.self_signed),
         cert.sha256_fingerprint,
     );
+}
+
+/// `yes (path length 0: it signs leaf certificates only)`, `yes`, or `no`.
+fn ca_line(cert: &CertInfo) -> String {
+    match (cert.is_ca, cert.path_len) {
+        (false, _) => "no".to_owned(),
+        (true, None) => "yes (no path length limit)".to_owned(),
+        (true, Some(0)) => "yes (path length 0: it signs leaf certificates only)".to_owned(),
+        (true, Some(n)) => format!("yes (path length {n})"),
+    }
+}
+
+fn list_or_none(list: &str) -> &str {
+    if list.is_empty() { "(none)" } else { list }
+}
+
+/// The name-constraints line, when the certificate has them.
+fn constraints_line(cert: &CertInfo) -> String {
+    let Some(c) = &cert.name_constraints else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if !c.permitted.is_empty() {
+        parts.push(format!("permitted {}", c.permitted.join(", ")));
+    }
+    if !c.excluded.is_empty() {
+        parts.push(format!("excluded {}", c.excluded.join(", ")));
+    }
+    format!("  name constraints: {}\n", parts.join("; "))
 }

@@ -81,7 +81,9 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     }
     let (checks, chain) = match &mode {
         Mode::Url(url) => {
-            let probe = probe_for(args, Target::parse(url)?, read_ca(args.ca.as_deref())?, out)?;
+            let mut target = Target::parse(url)?;
+            target.connect = connect_override(args, &target)?;
+            let probe = probe_for(args, target, read_ca(args.ca.as_deref())?, out)?;
             let outcome = probe.run(now)?;
             (outcome.checks, outcome.chain)
         }
@@ -104,6 +106,108 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
         serve_until(duration);
     }
     Ok(ExitStatus::from_ok(ok))
+}
+
+/// Where `--resolve` or `--connect-to` sends the connection for `target`, if anywhere. One that
+/// does not match the URL's host and port is an error (curl would ignore it without a word).
+fn connect_override(args: &VerifyArgs, target: &Target) -> Result<Option<std::net::SocketAddr>> {
+    use std::net::ToSocketAddrs as _;
+    let bad = |flag: &str, value: &str, hint: &str| -> anyhow::Error {
+        Error::invalid(
+            format!("{flag} '{}': {hint}", crate::text::sanitize(value)),
+            format!(
+                "write it as curl does, e.g. {flag} {}",
+                example(flag, target)
+            ),
+        )
+        .into()
+    };
+    let matches = |host: &str, port: &str| {
+        (host.is_empty() || unbracket(host).eq_ignore_ascii_case(&target.host))
+            && (port.is_empty() || port.parse() == Ok(target.port))
+    };
+    if let Some(value) = &args.resolve {
+        let mut parts = value.splitn(3, ':');
+        let (host, port, addr) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let ip: std::net::IpAddr = unbracket(addr)
+            .parse()
+            .map_err(|_| bad("--resolve", value, "ADDR is not an IP address"))?;
+        if host.is_empty() || port.is_empty() || !matches(host, port) {
+            return Err(bad(
+                "--resolve",
+                value,
+                "HOST:PORT is not the --url's host and port",
+            ));
+        }
+        return Ok(Some(std::net::SocketAddr::new(ip, target.port)));
+    }
+    if let Some(value) = &args.connect_to {
+        let (from, to) = split_host_port_pair(value)
+            .ok_or_else(|| bad("--connect-to", value, "it needs HOST1:PORT1:HOST2:PORT2"))?;
+        if !matches(from.0, from.1) {
+            return Err(bad(
+                "--connect-to",
+                value,
+                "HOST1:PORT1 is not the --url's host and port",
+            ));
+        }
+        let port: u16 = if to.1.is_empty() {
+            target.port
+        } else {
+            to.1.parse()
+                .map_err(|_| bad("--connect-to", value, "PORT2 is not a port"))?
+        };
+        let host = if to.0.is_empty() {
+            target.host.as_str()
+        } else {
+            unbracket(to.0)
+        };
+        let addr = (host, port)
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve {host}"))?
+            .next()
+            .with_context(|| format!("{host} has no address"))?;
+        return Ok(Some(addr));
+    }
+    Ok(None)
+}
+
+fn unbracket(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+fn example(flag: &str, target: &Target) -> String {
+    if flag == "--resolve" {
+        format!("{}:{}:127.0.0.1", target.host, target.port)
+    } else {
+        format!("{}:{}:127.0.0.1:{}", target.host, target.port, target.port)
+    }
+}
+
+/// A host and a port as written (either may be empty).
+type HostPort<'a> = (&'a str, &'a str);
+
+/// `HOST1:PORT1:HOST2:PORT2`, where the hosts may be `[IPv6]` and any part may be empty.
+fn split_host_port_pair(value: &str) -> Option<(HostPort<'_>, HostPort<'_>)> {
+    /// A host (`[...]` or up to the next colon) and what follows its colon.
+    fn host(s: &str) -> Option<(&str, &str)> {
+        if s.starts_with('[') {
+            let end = s.find(']')? + 1;
+            Some((&s[..end], s[end..].strip_prefix(':')?))
+        } else {
+            s.split_once(':')
+        }
+    }
+    let (h1, rest) = host(value)?;
+    let (p1, rest) = rest.split_once(':')?;
+    let (h2, p2) = host(rest)?;
+    Some(((h1, p1), (h2, p2)))
 }
 
 fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> {

@@ -194,6 +194,16 @@ pub struct CertInfo {
     pub key_bits: u32,
     pub signature_algorithm: String,
     pub is_ca: bool,
+    /// basicConstraints pathLenConstraint: how many CAs may follow this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_len: Option<u32>,
+    /// keyUsage bits by their RFC 5280 names (`digitalSignature`, `keyCertSign`, ...).
+    pub key_usage: Vec<&'static str>,
+    /// extendedKeyUsage purposes (`serverAuth`, `clientAuth`, ... or a dotted OID).
+    pub extended_key_usage: Vec<String>,
+    /// nameConstraints, as `DNS:example.com` and `IP:127.0.0.0/8`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_constraints: Option<Constraints>,
     pub self_signed: bool,
     pub sha256_fingerprint: String,
     #[serde(skip)]
@@ -202,6 +212,110 @@ pub struct CertInfo {
     pub not_before_time: OffsetDateTime,
     #[serde(skip)]
     pub not_after_time: OffsetDateTime,
+}
+
+/// A CA's name constraints: the names it may (permitted) and may not (excluded) sign for.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Constraints {
+    pub permitted: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+/// keyUsage, extendedKeyUsage, basicConstraints' path length and nameConstraints, as `inspect`
+/// shows them (so a user can confirm `--client` or `--permitted-dns`). A malformed extension
+/// reads as absent: parsing the certificate has already accepted it.
+fn usage_of(
+    cert: &X509Certificate<'_>,
+) -> (
+    Vec<&'static str>,
+    Vec<String>,
+    Option<u32>,
+    Option<Constraints>,
+) {
+    let key_usage = cert
+        .key_usage()
+        .ok()
+        .flatten()
+        .map(|ku| {
+            let ku = ku.value;
+            [
+                (ku.digital_signature(), "digitalSignature"),
+                (ku.non_repudiation(), "nonRepudiation"),
+                (ku.key_encipherment(), "keyEncipherment"),
+                (ku.data_encipherment(), "dataEncipherment"),
+                (ku.key_agreement(), "keyAgreement"),
+                (ku.key_cert_sign(), "keyCertSign"),
+                (ku.crl_sign(), "cRLSign"),
+                (ku.encipher_only(), "encipherOnly"),
+                (ku.decipher_only(), "decipherOnly"),
+            ]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect()
+        })
+        .unwrap_or_default();
+    let extended = cert
+        .extended_key_usage()
+        .ok()
+        .flatten()
+        .map(|eku| {
+            let eku = eku.value;
+            let mut names: Vec<String> = [
+                (eku.any, "anyExtendedKeyUsage"),
+                (eku.server_auth, "serverAuth"),
+                (eku.client_auth, "clientAuth"),
+                (eku.code_signing, "codeSigning"),
+                (eku.email_protection, "emailProtection"),
+                (eku.time_stamping, "timeStamping"),
+                (eku.ocsp_signing, "OCSPSigning"),
+            ]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| name.to_owned())
+            .collect();
+            names.extend(eku.other.iter().map(|oid| sanitize(&oid.to_id_string())));
+            names
+        })
+        .unwrap_or_default();
+    let path_len = cert
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .and_then(|bc| bc.value.path_len_constraint);
+    let constraints = cert.name_constraints().ok().flatten().map(|nc| {
+        let names = |subtrees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+            subtrees
+                .iter()
+                .flatten()
+                .map(|s| general_name(&s.base))
+                .collect()
+        };
+        Constraints {
+            permitted: names(&nc.value.permitted_subtrees),
+            excluded: names(&nc.value.excluded_subtrees),
+        }
+    });
+    (key_usage, extended, path_len, constraints)
+}
+
+/// A name constraint's base: `DNS:example.com`, `IP:10.0.0.0/8` (address and mask).
+fn general_name(name: &x509_parser::extensions::GeneralName<'_>) -> String {
+    use x509_parser::extensions::GeneralName;
+    match name {
+        GeneralName::DNSName(d) => format!("DNS:{}", sanitize(d)),
+        GeneralName::IPAddress(bytes) => {
+            let (addr, mask) = bytes.split_at(bytes.len() / 2);
+            let prefix: u32 = mask.iter().map(|b| b.count_ones()).sum();
+            let addr = match addr.len() {
+                4 => <[u8; 4]>::try_from(addr).map(|a| std::net::IpAddr::from(a).to_string()),
+                16 => <[u8; 16]>::try_from(addr).map(|a| std::net::IpAddr::from(a).to_string()),
+                _ => Ok(colon_hex(addr)),
+            }
+            .unwrap_or_default();
+            format!("IP:{addr}/{prefix}")
+        }
+        other => sanitize(&other.to_string()),
+    }
 }
 
 /// `ecdsa-p256` and the like: the name `--key-type` gives a key of this algorithm and size, or
@@ -251,6 +365,7 @@ impl CertInfo {
         let self_signed = self_signed.unwrap_or_else(|| {
             cert.subject() == cert.issuer() && cert.verify_signature(None).is_ok()
         });
+        let (key_usage, extended_key_usage, path_len, name_constraints) = usage_of(&cert);
         Ok(CertInfo {
             subject: sanitize(&cert.subject().to_string()),
             issuer: sanitize(&cert.issuer().to_string()),
@@ -265,6 +380,10 @@ impl CertInfo {
             key_bits,
             signature_algorithm: signature_name(&cert),
             is_ca: cert.is_ca(),
+            path_len,
+            key_usage,
+            extended_key_usage,
+            name_constraints,
             self_signed,
             sha256_fingerprint: fingerprint_sha256(der),
             public_key: cert.public_key().subject_public_key.data.to_vec(),

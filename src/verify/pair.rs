@@ -141,8 +141,28 @@ impl LocalPlan {
         });
         match result {
             Ok(()) => Check::new("chain", true, "the chain leads to the CA"),
+            Err(webpki::Error::UnknownIssuer) => {
+                let chain = self.subjects_and_issuers();
+                let cas = ca_subjects(roots);
+                let why = trust::missing_issuer_hint(&chain, Some(&cas)).unwrap_or_else(|| {
+                    "the chain does not lead to the --ca CA (a different CA, or one with the same \
+                     name but another key)"
+                        .to_owned()
+                });
+                Check::new("chain", false, why)
+            }
             Err(e) => Check::new("chain", false, trust::describe_webpki_error(&e)),
         }
+    }
+
+    /// (subject, issuer) of each certificate in the file, leaf first.
+    fn subjects_and_issuers(&self) -> Vec<(String, String)> {
+        self.pair
+            .chain
+            .iter()
+            .filter_map(|c| CertInfo::from_der(c.as_ref(), OffsetDateTime::now_utc()).ok())
+            .map(|c| (c.subject, c.issuer))
+            .collect()
     }
 
     fn name_check(&self, host: &str) -> Check {
@@ -188,7 +208,8 @@ impl LocalPlan {
                         self.timeout,
                     )
                 });
-                checks.push(handshake_check(result, version.version).for_host(host));
+                let pinned = self.ca.is_none() && !self.leaf.self_signed;
+                checks.push(handshake_check(result, version.version, pinned).for_host(host));
             }
         }
         Ok((checks, recording.seen().chain))
@@ -199,14 +220,17 @@ impl LocalPlan {
 fn handshake_check(
     result: Result<client::Handshake, String>,
     version: rustls::ProtocolVersion,
+    pinned_not_self_signed: bool,
 ) -> Check {
     match result {
         Ok(h) if h.response_ok => {
-            let mut c = Check::new(
-                "handshake",
-                true,
-                "handshake and request/response completed",
-            );
+            let detail = if pinned_not_self_signed {
+                "handshake and request/response completed, trusting this certificate itself \
+                 (without --ca the chain is not part of the handshake check)"
+            } else {
+                "handshake and request/response completed"
+            };
+            let mut c = Check::new("handshake", true, detail);
             c.protocol = Some(h.protocol);
             c.cipher_suite = Some(h.cipher_suite);
             c.handshake_ms = Some(h.handshake.as_secs_f64() * 1000.0);
@@ -266,4 +290,13 @@ pub fn run_local(
         served: presented,
         server,
     })
+}
+
+/// The subjects of the `--ca` certificates.
+fn ca_subjects(roots: &[CertificateDer<'static>]) -> Vec<String> {
+    roots
+        .iter()
+        .filter_map(|c| CertInfo::from_der(c.as_ref(), OffsetDateTime::now_utc()).ok())
+        .map(|c| c.subject)
+        .collect()
 }

@@ -159,10 +159,28 @@ impl Probe {
                 true
             }
             Err(reason) => {
-                let reason = match seen.verdict {
+                let mut reason = match seen.verdict {
                     Some(Err(verdict)) => verdict,
                     _ => reason,
                 };
+                if reason == trust::UNKNOWN_ISSUER {
+                    let served: Vec<(String, String)> = chain
+                        .iter()
+                        .map(|c| (c.subject.clone(), c.issuer.clone()))
+                        .collect();
+                    let cas = self.ca.as_ref().map(|roots| {
+                        roots
+                            .iter()
+                            .filter_map(|c| {
+                                crate::pki::parse::CertInfo::from_der(c.as_ref(), now).ok()
+                            })
+                            .map(|c| c.subject)
+                            .collect::<Vec<_>>()
+                    });
+                    if let Some(hint) = trust::missing_issuer_hint(&served, cas.as_deref()) {
+                        reason = format!("{reason}: {hint}");
+                    }
+                }
                 checks.push(Check::new("tls", false, reason).for_host(&self.target.host));
                 false
             }

@@ -260,11 +260,63 @@ impl ServerCertVerifier for Recording {
     }
 }
 
+/// What a client says when the chain it was given does not end at a CA it trusts; callers that
+/// know the chain add which certificate is missing (see [`missing_issuer_hint`]).
+pub const UNKNOWN_ISSUER: &str = "not trusted: the chain does not lead to a trusted CA";
+
+/// Why a chain (`subjects`/`issuers`, leaf first) does not reach the CA, in words: the
+/// self-signed server certificate that only needs to be given as the CA, or the issuer whose
+/// certificate is missing from the server's file.
+#[must_use]
+pub fn missing_issuer_hint(
+    chain: &[(String, String)],
+    ca_subjects: Option<&[String]>,
+) -> Option<String> {
+    let (last_subject, last_issuer) = chain.last()?;
+    if chain.len() == 1 && last_subject == last_issuer {
+        return Some(match ca_subjects {
+            None => format!(
+                "the certificate is self-signed ({last_subject}): clients trust it as their CA; \
+                 pass it with --ca (the server's .crt file)"
+            ),
+            Some(_) => format!(
+                "the chain does not lead to the CA: the certificate is self-signed \
+                 ({last_subject}) and the --ca file holds other certificates; clients trust it \
+                 when given this certificate itself as their CA"
+            ),
+        });
+    }
+    if last_subject == last_issuer {
+        return None;
+    }
+    let ca_has_it = ca_subjects.is_some_and(|cas| cas.iter().any(|s| s == last_issuer));
+    if ca_has_it {
+        return None;
+    }
+    Some(match ca_subjects {
+        Some(_) => format!(
+            "the chain ends with {last_subject}, issued by {last_issuer}, which is neither in the \
+             chain nor the --ca file: append {last_issuer}'s certificate (the intermediate) to \
+             the server's certificate file, or pass the CA that issued it with --ca"
+        ),
+        None => format!(
+            "issued by {last_issuer}: pass that CA with --ca (without it only the public web roots \
+             are trusted)"
+        ),
+    })
+}
+
 /// A TLS error in the words a user acts on.
 #[must_use]
 pub fn describe_tls_error(err: &TlsError) -> String {
     match err {
         TlsError::InvalidCertificate(e) => describe_certificate_error(e),
+        TlsError::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "the server did not answer in TLS: this port serves plain HTTP (use http://, or turn \
+             HTTPS on: certtool config influxdb --in-place influxdb.conf, or Prometheus's \
+             --web.config.file from certtool config prometheus)"
+                .to_owned()
+        }
         TlsError::AlertReceived(alert) => format!("the server refused the handshake ({alert:?})"),
         TlsError::NoCertificatesPresented => "the server presented no certificate".to_owned(),
         other => other.to_string(),
@@ -273,9 +325,7 @@ pub fn describe_tls_error(err: &TlsError) -> String {
 
 fn describe_certificate_error(err: &CertificateError) -> String {
     match err {
-        CertificateError::UnknownIssuer => {
-            "not trusted: the chain does not lead to a trusted CA".to_owned()
-        }
+        CertificateError::UnknownIssuer => UNKNOWN_ISSUER.to_owned(),
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             "name mismatch: the certificate does not cover the host".to_owned()
         }
@@ -284,6 +334,11 @@ fn describe_certificate_error(err: &CertificateError) -> String {
         }
         CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
             "not yet valid: the certificate is before its notBefore".to_owned()
+        }
+        CertificateError::Other(other) if format!("{other:?}").contains("NameConstraintViolation") => {
+            "not trusted: the certificate is outside its CA's name constraints (the CA may not \
+             sign for its names; certtool inspect on the CA shows what it may sign for)"
+                .to_owned()
         }
         CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
             "not trusted: a CA certificate (CA:TRUE) used as the server certificate; rustls clients \
@@ -304,7 +359,9 @@ pub fn describe_webpki_error(err: &webpki::Error) -> String {
                 .to_owned()
         }
         webpki::Error::NameConstraintViolation => {
-            "the certificate violates the CA's name constraints".to_owned()
+            "the certificate is outside its CA's name constraints (the CA may not sign for its \
+             names; certtool inspect on the CA shows what it may sign for)"
+                .to_owned()
         }
         webpki::Error::CertExpired { .. } => "the certificate is expired".to_owned(),
         webpki::Error::CertNotValidYet { .. } => "the certificate is not valid yet".to_owned(),

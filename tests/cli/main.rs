@@ -31,3 +31,4 @@ mod selfsigned;
 mod snapshots;
 mod support;
 mod verify;
+mod verify_words;
