@@ -1030,7 +1030,8 @@ Exit status:
 #[derive(Debug, Args, Default)]
 #[group(multiple = false)]
 pub struct SecretSourceArgs {
-    /// Read the secret from this file (one trailing newline is stripped)
+    /// Read the secret from this file (one trailing newline is stripped); from an environment
+    /// file (KEY=VALUE lines, such as influxdb.env), the value of INFLUXDB_HTTP_SHARED_SECRET
     #[arg(long, value_name = "PATH")]
     pub secret_file: Option<PathBuf>,
 

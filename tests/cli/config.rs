@@ -1227,25 +1227,8 @@ fn debian_prometheus_yml_self_scrape_job_turns_https_and_prometheus_scrapes_itse
     );
     // The real Prometheus, serving TLS with the web config, scrapes itself over https: up == 1.
     // Run on a free port: the edited file with Debian's localhost:9090 moved there.
-    let server = crate::support::start_server(|port| {
-        let config = env.path(&format!("prometheus-{port}.yml"));
-        fs::write(
-            &config,
-            edited.replace("localhost:9090", &format!("localhost:{port}")),
-        )
-        .unwrap();
-        let mut cmd = Command::new("prometheus");
-        cmd.arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--web.config.file={}",
-                env.path("web-config.yml").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                env.path("tsdb").display()
-            ));
-        cmd
+    let server = crate::support::start_prometheus_from(&env, |port| {
+        edited.replace("localhost:9090", &format!("localhost:{port}"))
     });
     let port = server.port;
     let cert = env.path("localhost.crt");

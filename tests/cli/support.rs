@@ -438,13 +438,18 @@ pub fn gnutls_ok(cafile: &Path, host: &str, port: u16) -> Result<String, String>
 
 /// A real prometheus with `web-config.yml`, scraping `scrape_configs` (YAML list items).
 pub fn start_prometheus(env: &TestEnv, scrape_configs: &str) -> Server {
+    start_prometheus_from(env, |_| {
+        format!("global:\n  scrape_interval: 1s\nscrape_configs:\n{scrape_configs}")
+    })
+}
+
+/// A real Prometheus on a free loopback port, serving TLS with `env`'s `web-config.yml`, with
+/// the prometheus.yml that `config` gives for that port.
+pub fn start_prometheus_from(env: &TestEnv, config: impl Fn(u16) -> String) -> Server {
     start_server(|port| {
-        let config = env.path(&format!("prometheus-{port}.yml"));
-        fs::write(
-            &config,
-            format!("global:\n  scrape_interval: 1s\nscrape_configs:\n{scrape_configs}"),
-        )
-        .unwrap();
+        let file = env.path(&format!("prometheus-{port}.yml"));
+        fs::write(&file, config(port)).unwrap();
+        let config = file;
         let mut cmd = Command::new("prometheus");
         cmd.arg(format!("--config.file={}", config.display()))
             .arg(format!(
