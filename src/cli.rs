@@ -97,9 +97,132 @@ pub enum Command {
     /// JSON Web Tokens for InfluxDB 1.x shared-secret authentication
     #[command(subcommand)]
     Jwt(JwtCommand),
+    /// One command from a bare host to verified HTTPS (and auth) for a server
+    #[command(subcommand)]
+    Provision(ProvisionCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
+
+/// The `provision` subcommands (described on `Command::Provision`).
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
+pub enum ProvisionCommand {
+    /// HTTPS, token authentication and the first admin user for InfluxDB 1.x, verified
+    Influxdb(ProvisionInfluxdbArgs),
+}
+
+/// HTTPS, token authentication and the first admin user for InfluxDB 1.x, verified.
+///
+/// Runs the steps an operator runs by hand, in order, each reported as created, changed,
+/// unchanged, skipped or failed: the local CA (with --ca-dir; made if DIR has none), the key and
+/// certificate (0600/0644; re-issued only when the hosts, the issuer or the key type changed, or
+/// it expires within --renew-within), the [http] section of the config (https-*, and with --auth
+/// auth-enabled), the shared secret in an environment file (an existing one is kept; without a
+/// secret source one is generated), --reload (run only when something influxd reads changed),
+/// the first admin user (with auth on and no users influxd accepts CREATE USER ... WITH ALL
+/// PRIVILEGES; the password comes from a file, never argv; an existing user is checked), and
+/// --verify (TLS with the certificate or CA, /ping, and with --auth a token 200, no token 401).
+/// A second identical run changes nothing and runs no reload. A failed step leaves the steps
+/// before it done; fix the cause and run again. --dry-run shows the plan and the config diff
+/// (secrets masked) and writes nothing.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = PROVISION_INFLUXDB_HELP,
+    mut_arg("secret_file", |a| a.requires("auth")),
+    mut_arg("secret_env", |a| a.requires("auth")),
+    mut_arg("secret_stdin", |a| a.requires("auth")),
+    mut_arg("from_config", |a| a.requires("auth"))
+)]
+pub struct ProvisionInfluxdbArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+
+    /// Days of validity of a new certificate [default: 365; at most 36500]
+    #[arg(long, value_name = "N", value_parser = parse_days)]
+    pub days: Option<u32>,
+
+    /// Key type
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    /// Directory for the key and certificate (NAME.key, NAME.crt); created (0755) if missing
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+
+    /// Base file name of the key and certificate
+    #[arg(long, value_name = "BASE", default_value = "influxdb")]
+    pub name: String,
+
+    /// The InfluxDB 1.x config to edit in place (kept as FILE.bak when it changes)
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Issue from the local CA in DIR (ca.crt, ca.key; created if DIR has none) [default: self-signed]
+    #[arg(long, value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+
+    /// Turn on authentication with a shared secret for tokens
+    #[arg(long)]
+    pub auth: bool,
+
+    #[command(flatten)]
+    pub secret: SecretSourceArgs,
+
+    /// Where INFLUXDB_HTTP_SHARED_SECRET=... goes (0600) [default: influxdb.env beside the config]
+    #[arg(long, value_name = "PATH", requires = "auth")]
+    pub env_file: Option<PathBuf>,
+
+    /// The first admin user, created if it does not exist (needs --auth)
+    #[arg(long, value_name = "NAME", requires_all = ["auth", "admin_password_file"])]
+    pub admin_user: Option<String>,
+
+    /// File holding the admin user's password (never a plain argument)
+    #[arg(long, value_name = "FILE", requires = "admin_user")]
+    pub admin_password_file: Option<PathBuf>,
+
+    /// Owner of the key and certificate (needs root), e.g. influxdb:influxdb
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    /// Command that makes influxd read the new files, e.g. 'systemctl restart influxdb'; run
+    /// only when something it reads changed
+    #[arg(long, value_name = "COMMAND")]
+    pub reload: Option<String>,
+
+    /// Probe the running server at the end (TLS, /ping, and with --auth the tokens)
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Where influxd answers [default: https://FIRST-HOST:PORT, PORT from the config's [http]
+    /// bind-address (8086), connecting to 127.0.0.1]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Renew a certificate that expires within this window
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
+    pub renew_within: std::time::Duration,
+
+    /// Show the plan and the config diff; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+const PROVISION_INFLUXDB_HELP: &str = "\
+Examples:
+  sudo certtool provision influxdb --host influx.example.com --host localhost \\
+      --out-dir /etc/ssl/influxdb --owner influxdb:influxdb --config /etc/influxdb/influxdb.conf \\
+      --auth --env-file /etc/default/influxdb --admin-user admin \\
+      --admin-password-file /etc/influxdb/admin.password \\
+      --reload 'systemctl restart influxdb' --verify
+  certtool provision influxdb --host localhost --out-dir ssl --config influxdb.conf --dry-run
+  certtool provision influxdb --host localhost --out-dir ssl --config influxdb.conf --json \\
+      | jq .changed
+
+Exit status:
+  0  every step done (or already done: \"changed\": false)
+  1  a check said no (--verify, or an existing admin user that is not an admin)
+  2  usage error, bad input or an I/O error; the steps before the failed one stay done";
 
 /// Create a private key and a self-signed server certificate for one or more hosts.
 ///

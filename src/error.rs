@@ -19,6 +19,9 @@ pub enum ExitStatus {
     Success,
     /// A check said no: expired, mismatched, wrong mode, handshake failed (exit 1).
     Failure,
+    /// Bad input or an I/O error that the command has already reported in full (exit 2), as
+    /// `provision` does for a failed step.
+    InputError,
 }
 
 impl ExitStatus {
@@ -30,6 +33,7 @@ impl ExitStatus {
         match self {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
+            ExitStatus::InputError => Self::ERROR_CODE,
         }
     }
 

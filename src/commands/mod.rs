@@ -10,6 +10,7 @@ pub mod config;
 pub mod inspect;
 pub mod jwt;
 pub mod perms;
+pub mod provision;
 pub mod renew;
 pub mod secret;
 pub mod selfsigned;
@@ -40,6 +41,7 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
         Command::Perms(args) => perms::run(args, out),
         Command::Secret(cmd) => secret::run(cmd, out),
         Command::Jwt(cmd) => jwt::run(cmd, out),
+        Command::Provision(cmd) => provision::run(cmd, out),
         Command::Completions(args) => completions::run(args, out),
     }
 }

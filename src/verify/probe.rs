@@ -4,6 +4,7 @@
 //!
 //! It must not use the integrated server, and sends the secret only as a minted token.
 
+use std::io::Read as _;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,7 +62,7 @@ impl Target {
 
     /// The address to probe: `connect` if set, else the first address of the host that accepts
     /// a connection (`localhost` may resolve to `::1` first while the server listens on 127.0.0.1).
-    fn addr(&self, timeout: Duration) -> Result<SocketAddr> {
+    pub fn addr(&self, timeout: Duration) -> Result<SocketAddr> {
         if let Some(addr) = self.connect {
             return Ok(addr);
         }
@@ -114,7 +115,7 @@ struct Answer {
 const BODY_LIMIT: u64 = 4096;
 
 /// What influxd answers every request while auth is on and no user exists yet.
-const NO_ADMIN_YET: &str = "create admin user first or disable authentication";
+pub const NO_ADMIN_YET: &str = "create admin user first or disable authentication";
 
 /// The outcome: the checks, the served chain, and the service found.
 #[derive(Debug, serde::Serialize)]
@@ -220,6 +221,28 @@ impl Probe {
         })
     }
 
+    /// An `InfluxQL` statement sent to `/query` (POST, as statements that change things must be),
+    /// with a bearer token if given: the status and the start of the body.
+    pub fn influx_query(&self, statement: &str, token: Option<&str>) -> Result<(u16, String)> {
+        let addr = self.target.addr(self.timeout)?;
+        let agent = self.agent(addr);
+        let mut request = agent.post(format!("{}/query", self.target.base_url()));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        let mut response = request
+            .send_form([("q", statement)])
+            .map_err(|e| anyhow::anyhow!("POST /query: {e}"))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        let _ = response
+            .body_mut()
+            .as_reader()
+            .take(BODY_LIMIT * 16)
+            .read_to_end(&mut bytes);
+        Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
     /// An HTTPS client trusting what the TLS check trusted, connecting where it connected.
     fn agent(&self, addr: SocketAddr) -> ureq::Agent {
         let mut tls = ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::Rustls);
@@ -255,7 +278,6 @@ impl Probe {
         let status = response.status().as_u16();
         let mut body = String::new();
         if status >= 400 {
-            use std::io::Read as _;
             let mut bytes = Vec::new();
             let _ = response
                 .body_mut()

@@ -232,8 +232,8 @@ fn every_help_screen_describes_every_command() {
             }
         }
     }
-    // certtool, ca, config, secret and jwt, each with -h and --help.
-    assert_eq!(lists, 10);
+    // certtool, ca, config, secret, jwt and provision, each with -h and --help.
+    assert_eq!(lists, 12);
 
     // The line a list shows (on the enum variant, eager) is the command's own first line (on
     // its Args struct, applied when the deferred command is built): the two cannot drift apart.
@@ -302,7 +302,7 @@ fn help_examples_paste_into_a_shell_and_parse() {
             let line = line.trim();
             let first = line.split_whitespace().next().unwrap_or("");
             assert!(
-                ["certtool", "curl", "printf"].contains(&first) || first.starts_with("TOKEN="),
+                ["certtool", "sudo", "curl", "printf"].contains(&first) || first.starts_with("TOKEN="),
                 "{path:?}: an example line that no shell would run: {line:?}"
             );
             let words = shell_words(line);

@@ -23,6 +23,7 @@ mod interop;
 mod json;
 mod jwt;
 mod perms;
+mod provision;
 mod readme;
 mod reliability;
 mod renew;

@@ -101,25 +101,42 @@ fn print_v1(
     Ok(env)
 }
 
-/// Edit `config` and write its env file, as one set.
-fn edit_v1(
-    args: &ConfigInfluxdbArgs,
-    out: &mut Output,
+/// How an InfluxDB 1.x config and its env file are changed: by `config influxdb --in-place`
+/// and by `provision influxdb`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct V1Options {
+    pub secret_in_config: bool,
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+/// Edit `config` with `snippet` and write its env file (holding `secret`), as one set; with
+/// `dry_run`, only work out the diff. Nothing is printed.
+pub(crate) fn apply_v1(
     config: &Path,
     snippet: &str,
     secret: Option<&str>,
     env_path: &Path,
-) -> Result<Option<EnvFile>> {
-    let ceiling = if args.secret_in_config { 0o640 } else { 0o777 };
-    let in_config = secret.filter(|_| args.secret_in_config);
-    let (edited, planned) = plan_edit(config, &args.edit, ceiling, in_config, |doc| {
+    options: V1Options,
+) -> Result<(Edited, Option<EnvFile>)> {
+    let ceiling = if options.secret_in_config {
+        0o640
+    } else {
+        0o777
+    };
+    let in_config = secret.filter(|_| options.secret_in_config);
+    let edit = crate::cli::EditArgs {
+        in_place: Some(config.to_path_buf()),
+        dry_run: options.dry_run,
+        templates: crate::cli::TemplateArgs { template_dir: None },
+    };
+    let (edited, planned) = plan_edit(config, &edit, ceiling, in_config, |doc| {
         Kind::require_v1(doc, config)?;
         apply_snippet(doc, snippet).map(|_| ())
     })?;
-    let (env, env_file) = match (secret, args.secret_in_config) {
+    let (env, env_file) = match (secret, options.secret_in_config) {
         (Some(secret), false) => {
-            let (env, file) =
-                plan_env_file(env_path, secret, args.replace.force, args.edit.dry_run)?;
+            let (env, file) = plan_env_file(env_path, secret, options.force, options.dry_run)?;
             (Some(env), file)
         }
         _ => (None, None),
@@ -129,6 +146,24 @@ fn edit_v1(
         edited,
         &planned.into_iter().chain(env_file).collect::<Vec<_>>(),
     )?;
+    Ok((edited, env))
+}
+
+/// Edit `config` and write its env file, as one set.
+fn edit_v1(
+    args: &ConfigInfluxdbArgs,
+    out: &mut Output,
+    config: &Path,
+    snippet: &str,
+    secret: Option<&str>,
+    env_path: &Path,
+) -> Result<Option<EnvFile>> {
+    let options = V1Options {
+        secret_in_config: args.secret_in_config,
+        force: args.replace.force,
+        dry_run: args.edit.dry_run,
+    };
+    let (edited, env) = apply_v1(config, snippet, secret, env_path, options)?;
     if args.secret_in_config && !args.edit.dry_run {
         out.warn(&format!(
             "'{}' now holds the shared secret: keep it at mode 0640 or stricter (an environment \
@@ -149,7 +184,15 @@ fn edit_v1(
 
 /// The shared secret as text, for a config or environment file.
 fn secret_text(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<Zeroizing<String>> {
-    let bytes = read_secret(&args.secret.source(), out)?;
+    secret_text_from(&args.secret.source(), out)
+}
+
+/// The secret from `source`, as text that fits a config or environment file.
+pub(crate) fn secret_text_from(
+    source: &crate::secret::SecretSource,
+    out: &mut Output,
+) -> Result<Zeroizing<String>> {
+    let bytes = read_secret(source, out)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::invalid(
             "the shared secret is not UTF-8 text",
@@ -167,14 +210,14 @@ fn secret_text(args: &ConfigInfluxdbArgs, out: &mut Output) -> Result<Zeroizing<
 }
 
 /// What happened to the environment file.
-struct EnvFile {
-    path: PathBuf,
-    status: EnvStatus,
+pub(crate) struct EnvFile {
+    pub path: PathBuf,
+    pub status: EnvStatus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-enum EnvStatus {
+pub(crate) enum EnvStatus {
     Written,
     Unchanged,
     WouldWrite,

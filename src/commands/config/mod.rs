@@ -5,7 +5,7 @@
 //! share: reading the certificates a config names, planning and writing an in-place edit
 //! (the text itself is edited by the pure `crate::config::edit`), and reporting it.
 
-mod influxdb;
+pub(crate) mod influxdb;
 mod prometheus;
 mod telegraf;
 
@@ -48,15 +48,15 @@ fn read_certificates(path: &Path, what: &str) -> Result<Vec<CertInfo>> {
 
 /// What an in-place edit did.
 #[derive(Debug, Serialize)]
-struct Edited {
-    file: PathBuf,
-    changed: bool,
+pub(crate) struct Edited {
+    pub file: PathBuf,
+    pub changed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    backup: Option<PathBuf>,
+    pub backup: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    mode: Option<String>,
+    pub mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    diff: Option<String>,
+    pub diff: Option<String>,
 }
 
 /// Edit the TOML file at `path` with `edit`, keeping everything else byte for byte.

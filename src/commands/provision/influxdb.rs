@@ -1,0 +1,715 @@
+//! `certtool provision influxdb`: CA, pair, config, secret, reload, admin user, verify.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::{CheckFailed, Done, Run, Status};
+use crate::cli::ProvisionInfluxdbArgs;
+use crate::commands::config::influxdb::{EnvStatus, V1Options, apply_v1, secret_text_from};
+use crate::commands::{OutputPaths, absolute, resolve_owner};
+use crate::error::{Error, ExitStatus};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::inputs;
+use crate::output::Output;
+use crate::pki::ca::{CaSpec, Constraints, LoadedCa};
+use crate::pki::cert::LeafSpec;
+use crate::pki::names::{Host, parse_hosts};
+use crate::secret::{INFLUXDB_SECRET_ENV, SecretSource};
+use crate::verify::probe::{NO_ADMIN_YET, Probe, ProbeKind, Target};
+
+/// Run `certtool provision influxdb`.
+pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let mut run = Run::new(args.dry_run);
+    let Some(plan) = run.step("plan", |_| plan(args, now)) else {
+        return run.finish(out);
+    };
+    let ca = match &plan.ca_dir {
+        Some(dir) => run.step("ca", |run| local_ca(dir, &plan, now, run.dry_run)),
+        None => Some(None),
+    };
+    let Some(ca) = ca else {
+        return run.finish(out);
+    };
+    let mut server_reads_changed = false;
+    if let Some(changed) = run.step("certificate", |run| {
+        certificate(args, &plan, ca.as_ref(), now, run)
+    }) {
+        server_reads_changed |= changed;
+    }
+    if let Some(changed) = run.step("config", |run| config(args, &plan, out, run)) {
+        server_reads_changed |= changed;
+    }
+    run.step("reload", |run| {
+        reload(args, server_reads_changed, run.dry_run)
+    });
+    let target = run.step("target", |_| target(args, &plan)).flatten();
+    if let Some(user) = &args.admin_user {
+        run.step("admin user", |run| {
+            admin_user(args, &plan, user, target.as_ref(), out, run.dry_run)
+        });
+    }
+    if args.verify {
+        run.step("verify", |run| {
+            verify(args, &plan, target.as_ref(), out, now, run.dry_run)
+        });
+    }
+    run.finish(out)
+}
+
+/// Everything decided before anything is done.
+struct Plan {
+    hosts: Vec<Host>,
+    spec_days: u32,
+    paths: OutputPaths,
+    owner: Option<files::Owner>,
+    ca_dir: Option<PathBuf>,
+    env_path: PathBuf,
+    /// What clients trust: the CA's certificate, or the server's own.
+    trust: PathBuf,
+}
+
+fn plan(args: &ProvisionInfluxdbArgs, now: OffsetDateTime) -> Result<(Done, Plan)> {
+    let hosts = parse_hosts(&args.hosts.hosts)?;
+    let days = args
+        .days
+        .unwrap_or(crate::commands::selfsigned::DEFAULT_DAYS);
+    // Validity is worked out again when a certificate is made; this checks the flag now.
+    crate::pki::Validity::new(now, Some(days), None, None, days)?;
+    if !args.config.is_file() {
+        return Err(Error::invalid(
+            format!("'{}' is not a file", args.config.display()),
+            "give the influxdb.conf the server reads (Debian: /etc/influxdb/influxdb.conf)",
+        )
+        .into());
+    }
+    let paths = OutputPaths {
+        cert: args.out_dir.join(format!("{}.crt", args.name)),
+        key: args.out_dir.join(format!("{}.key", args.name)),
+    };
+    let env_path = args
+        .env_file
+        .clone()
+        .unwrap_or_else(|| files::parent_dir(&args.config).join("influxdb.env"));
+    let trust = args
+        .ca_dir
+        .as_ref()
+        .map_or_else(|| paths.cert.clone(), |dir| dir.join("ca.crt"));
+    let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+    let plan = Plan {
+        hosts,
+        spec_days: days,
+        paths,
+        owner: resolve_owner(args.owner.as_deref())?,
+        ca_dir: args.ca_dir.clone(),
+        env_path,
+        trust,
+    };
+    let detail = format!("InfluxDB 1.x for {}", names.join(", "));
+    Ok(((Status::Unchanged, detail), plan))
+}
+
+/// The local CA in `dir`: loaded, or made when the directory has none.
+fn local_ca(
+    dir: &Path,
+    plan: &Plan,
+    now: OffsetDateTime,
+    dry_run: bool,
+) -> Result<(Done, Option<LoadedCa>)> {
+    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    match (cert.exists(), key.exists()) {
+        (true, true) => {
+            let ca = inputs::load_ca(&cert, &key, now)?;
+            ca.check_hosts(&plan.hosts)?;
+            let detail = format!("{} ({})", ca.info.subject, cert.display());
+            Ok(((Status::Unchanged, detail), Some(ca)))
+        }
+        (false, false) if dry_run => Ok((
+            (
+                Status::Created,
+                format!("would create {} and {}", cert.display(), key.display()),
+            ),
+            None,
+        )),
+        (false, false) => {
+            let spec = CaSpec {
+                common_name: "certtool local CA".to_owned(),
+                validity: crate::pki::Validity::new(
+                    now,
+                    None,
+                    None,
+                    None,
+                    crate::commands::ca::DEFAULT_CA_DAYS,
+                )?,
+                key_type: crate::pki::KeyType::EcdsaP256,
+                path_len: 0,
+                constraints: Constraints::default(),
+            };
+            let issued = crate::pki::ca::init(&spec)?;
+            let paths = OutputPaths {
+                cert: cert.clone(),
+                key,
+            };
+            files::write_all(
+                &crate::commands::ca::key_and_cert(&paths, &issued.key_pem, &issued.cert_pem),
+                WriteOptions::default(),
+            )?;
+            let ca = inputs::load_ca(&cert, &paths.key, now)?;
+            Ok((
+                (
+                    Status::Created,
+                    format!("{} ({})", ca.info.subject, cert.display()),
+                ),
+                Some(ca),
+            ))
+        }
+        _ => Err(Error::invalid(
+            format!("'{}' holds only one of ca.crt and ca.key", dir.display()),
+            "a CA needs both; restore the missing file, or give another --ca-dir",
+        )
+        .into()),
+    }
+}
+
+/// Why the existing pair must be issued again, if it must.
+fn reissue_reason(
+    plan: &Plan,
+    ca: Option<&LoadedCa>,
+    args_key_type: crate::pki::KeyType,
+    renew_within: Duration,
+    now: OffsetDateTime,
+) -> Result<Option<String>> {
+    let pair = inputs::load_pair(&plan.paths.cert, &plan.paths.key, now)?;
+    let leaf = &pair.leaf().info;
+    let mut have: Vec<String> = leaf
+        .sans
+        .iter()
+        .map(|s| match s {
+            crate::pki::names::San::Dns(d) => d.clone(),
+            crate::pki::names::San::Ip(ip) => ip.to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    let mut want: Vec<String> = plan.hosts.iter().map(ToString::to_string).collect();
+    have.sort();
+    want.sort();
+    if have != want {
+        return Ok(Some(format!(
+            "the hosts changed (it had {})",
+            have.join(", ")
+        )));
+    }
+    match ca {
+        Some(ca) if leaf.issuer != ca.info.subject || leaf.self_signed => {
+            return Ok(Some(format!(
+                "it was issued by {}, not the CA",
+                leaf.issuer
+            )));
+        }
+        None if !leaf.self_signed => {
+            return Ok(Some(format!(
+                "it was issued by {}; this run makes it self-signed",
+                leaf.issuer
+            )));
+        }
+        _ => {}
+    }
+    if leaf.key_type != args_key_type.name() {
+        return Ok(Some(format!(
+            "its key is {}, not {}",
+            leaf.key_type,
+            args_key_type.name()
+        )));
+    }
+    let left = leaf.not_after_time - now;
+    if left.whole_seconds() <= crate::duration::whole_seconds(renew_within) {
+        return Ok(Some(format!(
+            "it expires {} (within --renew-within)",
+            leaf.not_after
+        )));
+    }
+    Ok(None)
+}
+
+/// The key and certificate: made, re-issued, or left as they are. Returns whether they changed.
+fn certificate(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    ca: Option<&LoadedCa>,
+    now: OffsetDateTime,
+    run: &mut Run,
+) -> Result<(Done, bool)> {
+    let (cert_exists, key_exists) = (plan.paths.cert.exists(), plan.paths.key.exists());
+    let args_key_type = args.key_type;
+    let reason = match (cert_exists, key_exists) {
+        (true, true) => reissue_reason(plan, ca, args_key_type, args.renew_within, now)?,
+        (false, false) => None,
+        _ => {
+            return Err(Error::invalid(
+                format!(
+                    "only one of '{}' and '{}' exists",
+                    plan.paths.cert.display(),
+                    plan.paths.key.display()
+                ),
+                "restore the other, or remove the one left (a key is never replaced silently)",
+            )
+            .into());
+        }
+    };
+    let exists = cert_exists && key_exists;
+    if exists && reason.is_none() {
+        let pair = inputs::load_pair(&plan.paths.cert, &plan.paths.key, now)?;
+        let leaf = pair.leaf().info.clone();
+        let detail = format!(
+            "{} ({} days left)",
+            plan.paths.cert.display(),
+            leaf.days_left
+        );
+        run.certificate = Some(leaf);
+        return Ok(((Status::Unchanged, detail), false));
+    }
+    let status = if exists {
+        Status::Changed
+    } else {
+        Status::Created
+    };
+    let why = reason.map_or_else(String::new, |r| format!(": {r}"));
+    if run.dry_run {
+        let detail = format!(
+            "would write {} (0644) and {} (0600){why}",
+            plan.paths.cert.display(),
+            plan.paths.key.display()
+        );
+        return Ok(((status, detail), true));
+    }
+    let (issued, chain) = issue(plan, ca, args_key_type, now)?;
+    crate::files::lock_dirs_of([plan.paths.cert.as_path(), plan.paths.key.as_path()])?;
+    let written = files::write_all(
+        &[
+            PlannedFile::new(
+                plan.paths.key.clone(),
+                FileKind::PrivateKey,
+                issued.key_pem.as_bytes(),
+            ),
+            PlannedFile::new(
+                plan.paths.cert.clone(),
+                FileKind::Certificate,
+                chain.as_bytes(),
+            ),
+        ],
+        WriteOptions {
+            force: exists,
+            owner: plan.owner,
+            keep_backups: exists,
+        },
+    )?;
+    run.certificate = Some(crate::pki::parse::CertInfo::of_new(
+        &issued.cert_der,
+        now,
+        ca.is_none(),
+    )?);
+    let files: Vec<String> = written
+        .iter()
+        .map(|w| {
+            format!(
+                "{} ({})",
+                w.path.display(),
+                crate::text::mode_string(w.mode)
+            )
+        })
+        .collect();
+    Ok(((status, format!("{}{why}", files.join(", "))), true))
+}
+
+/// A new pair for the plan's hosts, from the CA or self-signed; also the certificate file's
+/// text (with a CA, the leaf and then the CA's chain).
+fn issue(
+    plan: &Plan,
+    ca: Option<&LoadedCa>,
+    key_type: crate::pki::KeyType,
+    now: OffsetDateTime,
+) -> Result<(crate::pki::cert::Issued, String)> {
+    let validity =
+        crate::pki::Validity::new(now, Some(plan.spec_days), None, None, plan.spec_days)?;
+    let mut spec = LeafSpec {
+        hosts: plan.hosts.clone(),
+        validity,
+        key_type,
+    };
+    let Some(ca) = ca else {
+        let issued = crate::pki::cert::self_signed(&spec)?;
+        let chain = issued.cert_pem.clone();
+        return Ok((issued, chain));
+    };
+    // A leaf never outlives its CA.
+    spec.validity = ca.clamp(spec.validity).0;
+    let issued = ca.issue(&spec, false)?;
+    let chain = format!("{}{}", issued.cert_pem, ca.chain_pem);
+    Ok((issued, chain))
+}
+
+/// The shared secret: from the source given, else the one the env file already holds (so a
+/// second run changes nothing), else a new one.
+fn shared_secret(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    out: &mut Output,
+) -> Result<(Zeroizing<String>, &'static str)> {
+    let source = args.secret.source();
+    if source.is_given() {
+        return Ok((secret_text_from(&source, out)?, "from the source given"));
+    }
+    if plan.env_path.exists() {
+        let existing = SecretSource {
+            file: Some(plan.env_path.clone()),
+            ..SecretSource::default()
+        };
+        return Ok((secret_text_from(&existing, out)?, "kept"));
+    }
+    Ok((
+        crate::secret::generate(32, crate::secret::Encoding::Base64url)?,
+        "generated",
+    ))
+}
+
+/// The `[http]` section (and with `--auth` the env file). Returns whether influxd's files changed.
+fn config(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    out: &mut Output,
+    run: &mut Run,
+) -> Result<(Done, bool)> {
+    let cert = absolute(&plan.paths.cert)?;
+    let key = absolute(&plan.paths.key)?;
+    let template = crate::config::template::Template::InfluxdbHttp.load(None)?;
+    let snippet = crate::config::influxdb::v1_snippet(&template, &cert, &key, args.auth, None)?;
+    let secret = if args.auth {
+        Some(shared_secret(args, plan, out)?)
+    } else {
+        None
+    };
+    let options = V1Options {
+        secret_in_config: false,
+        force: false,
+        dry_run: args.dry_run,
+    };
+    let (edited, env) = apply_v1(
+        &args.config,
+        &snippet,
+        secret.as_ref().map(|(s, _)| s.as_str()),
+        &plan.env_path,
+        options,
+    )?;
+    if args.dry_run {
+        run.diff = edited.diff.clone().filter(|d| !d.is_empty());
+    }
+    let env_changed = env
+        .as_ref()
+        .is_some_and(|e| matches!(e.status, EnvStatus::Written | EnvStatus::WouldWrite));
+    let mut detail = if edited.changed {
+        format!(
+            "{}: [http] https-*{}",
+            args.config.display(),
+            if args.auth { ", auth-enabled" } else { "" }
+        )
+    } else {
+        format!("{}: already as asked", args.config.display())
+    };
+    if let (Some(env), Some((_, how))) = (&env, &secret) {
+        let _ = write!(
+            detail,
+            "; {} {INFLUXDB_SECRET_ENV} ({how}{})",
+            env.path.display(),
+            if env_changed { "" } else { ", unchanged" }
+        );
+    }
+    let changed = edited.changed || env_changed;
+    let status = if changed {
+        Status::Changed
+    } else {
+        Status::Unchanged
+    };
+    Ok(((status, detail), changed))
+}
+
+/// `--reload`, only when something influxd reads changed.
+fn reload(args: &ProvisionInfluxdbArgs, changed: bool, dry_run: bool) -> Result<(Done, ())> {
+    let Some(command) = &args.reload else {
+        let detail = if changed {
+            "no --reload: restart influxd yourself to apply the changes"
+        } else {
+            "nothing influxd reads changed"
+        };
+        return Ok(((Status::Skipped, detail.to_owned()), ()));
+    };
+    if !changed {
+        return Ok((
+            (
+                Status::Unchanged,
+                "nothing influxd reads changed: not run".to_owned(),
+            ),
+            (),
+        ));
+    }
+    if dry_run {
+        return Ok((
+            (
+                Status::Changed,
+                format!("would run: {}", crate::text::sanitize(command)),
+            ),
+            (),
+        ));
+    }
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env_remove(INFLUXDB_SECRET_ENV)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| "cannot run the --reload command")?;
+    if !status.success() {
+        return Err(anyhow!("the --reload command failed ({status})"));
+    }
+    Ok((
+        (
+            Status::Changed,
+            format!("ran: {}", crate::text::sanitize(command)),
+        ),
+        (),
+    ))
+}
+
+/// Where influxd answers: `--url`, else the first host and the config's HTTP port, on loopback.
+fn target(args: &ProvisionInfluxdbArgs, plan: &Plan) -> Result<(Done, Option<Target>)> {
+    if args.admin_user.is_none() && !args.verify {
+        return Ok((
+            (Status::Skipped, "no --admin-user or --verify".to_owned()),
+            None,
+        ));
+    }
+    let target = if let Some(url) = &args.url {
+        Target::parse(url)?
+    } else {
+        let (ip, port) = bind_address(&args.config)?;
+        // The name to verify: the first host, unless it is a wildcard.
+        let host = plan
+            .hosts
+            .iter()
+            .map(ToString::to_string)
+            .find(|h| !h.starts_with('*'))
+            .unwrap_or_else(|| "localhost".to_owned());
+        Target {
+            host,
+            port,
+            connect: Some(std::net::SocketAddr::new(ip, port)),
+        }
+    };
+    let detail = format!("https://{}:{}", target.host, target.port);
+    Ok(((Status::Unchanged, detail), Some(target)))
+}
+
+/// `[http] bind-address` of the config: the address to connect to (loopback for an unspecified
+/// one) and the port (8086 when unset).
+fn bind_address(config: &Path) -> Result<(std::net::IpAddr, u16)> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("cannot read '{}'", config.display()))?;
+    let doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow!("cannot parse '{}': {e}", config.display()))?;
+    let bind = doc
+        .get("http")
+        .and_then(|h| h.get("bind-address"))
+        .and_then(|v| v.as_str())
+        .unwrap_or(":8086");
+    let (host, port) = bind.rsplit_once(':').unwrap_or(("", bind));
+    let port: u16 = port.parse().map_err(|_| {
+        anyhow!(
+            "[http] bind-address '{}' has no port",
+            crate::text::sanitize(bind)
+        )
+    })?;
+    let ip = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    Ok((ip, port))
+}
+
+/// A probe of the provisioned server, trusting what clients are told to trust.
+fn probe(
+    plan: &Plan,
+    target: &Target,
+    auth: Option<(String, Zeroizing<Vec<u8>>)>,
+    require_auth: bool,
+) -> Result<Probe> {
+    let ca = inputs::load_chain(&plan.trust, "certificate")?;
+    let ca = if plan.ca_dir.is_some() {
+        ca
+    } else {
+        ca[..1].to_vec()
+    };
+    Ok(Probe {
+        target: target.clone(),
+        ca: Some(ca),
+        insecure: false,
+        kind: ProbeKind::Influxdb,
+        auth,
+        require_auth,
+        timeout: Duration::from_secs(5),
+    })
+}
+
+/// The server, once it listens: after a restart influxd takes a moment.
+fn wait_for(target: &Target) -> Result<()> {
+    let addr = target
+        .connect
+        .map_or_else(|| target.addr(Duration::from_secs(1)), Ok)?;
+    for _ in 0..300 {
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(anyhow!(
+        "influxd does not listen on {addr} (30 s): is it running with the new config?"
+    ))
+}
+
+fn secret_bytes(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    out: &mut Output,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let (secret, _) = shared_secret(args, plan, out)?;
+    Ok(Zeroizing::new(secret.as_bytes().to_vec()))
+}
+
+/// The first admin user: created when influxd has none; an existing one is checked.
+fn admin_user(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    user: &str,
+    target: Option<&Target>,
+    out: &mut Output,
+    dry_run: bool,
+) -> Result<(Done, ())> {
+    if dry_run {
+        return Ok((
+            (
+                Status::Skipped,
+                format!("dry run: {user} is created if influxd has no users"),
+            ),
+            (),
+        ));
+    }
+    let target = target.context("no server to talk to")?;
+    wait_for(target)?;
+    let secret = secret_bytes(args, plan, out)?;
+    let probe = probe(plan, target, None, true)?;
+    let exp = OffsetDateTime::now_utc().unix_timestamp() + 300;
+    let token = crate::jwt::Signer::new(crate::jwt::Alg::Hs256, &secret).mint(
+        user,
+        exp,
+        &serde_json::Map::new(),
+    );
+    let (status, body) = probe.influx_query("SHOW USERS", Some(&token))?;
+    if status == 200 {
+        let listed = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| {
+                v["results"][0]["series"][0]["values"]
+                    .as_array()
+                    .map(|rows| {
+                        rows.iter()
+                            .any(|r| r[0].as_str() == Some(user) && r[1].as_bool() == Some(true))
+                    })
+            });
+        return match listed {
+            Some(true) => Ok((
+                (Status::Unchanged, format!("{user} exists and is an admin")),
+                (),
+            )),
+            _ => Err(CheckFailed(format!("{user} exists but is not an admin (SHOW USERS)")).into()),
+        };
+    }
+    if !(status == 403 && body.contains(NO_ADMIN_YET)) && status != 401 {
+        return Err(anyhow!("SHOW USERS with a token for {user}: HTTP {status}"));
+    }
+    if status == 401 {
+        return Err(CheckFailed(format!(
+            "influxd refused a token for {user} (401): the user does not exist while others do, or influxd runs with another shared secret"
+        ))
+        .into());
+    }
+    let password_file = args
+        .admin_password_file
+        .clone()
+        .context("--admin-password-file")?;
+    let password = secret_text_from(
+        &SecretSource {
+            file: Some(password_file),
+            ..SecretSource::default()
+        },
+        out,
+    )?;
+    if password.contains('\'') || user.contains('"') {
+        return Err(Error::invalid(
+            "the admin user name or password holds a quote",
+            "use a password without ' (certtool secret generate makes one)",
+        )
+        .into());
+    }
+    let statement = Zeroizing::new(format!(
+        "CREATE USER \"{user}\" WITH PASSWORD '{}' WITH ALL PRIVILEGES",
+        password.as_str()
+    ));
+    let (status, body) = probe.influx_query(&statement, None)?;
+    if status != 200 || body.contains("\"error\"") {
+        return Err(anyhow!(
+            "CREATE USER {user}: HTTP {status}: {}",
+            crate::text::sanitize(&body.replace(password.as_str(), "<password>"))
+        ));
+    }
+    Ok((
+        (Status::Created, format!("{user}, with all privileges")),
+        (),
+    ))
+}
+
+/// The running server, as a client sees it.
+fn verify(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    target: Option<&Target>,
+    out: &mut Output,
+    now: OffsetDateTime,
+    dry_run: bool,
+) -> Result<(Done, ())> {
+    if dry_run {
+        return Ok(((Status::Skipped, "dry run".to_owned()), ()));
+    }
+    let target = target.context("no server to talk to")?;
+    wait_for(target)?;
+    let auth = match (&args.admin_user, args.auth) {
+        (Some(user), true) => Some((user.clone(), secret_bytes(args, plan, out)?)),
+        _ => None,
+    };
+    let outcome = probe(plan, target, auth, args.auth)?.run(now)?;
+    let summary: Vec<String> = outcome
+        .checks
+        .iter()
+        .map(|c| format!("{} {}", c.check, if c.ok { "ok" } else { "FAIL" }))
+        .collect();
+    if let Some(failed) = outcome.checks.iter().find(|c| !c.ok) {
+        return Err(CheckFailed(format!("{}: {}", failed.check, failed.detail)).into());
+    }
+    Ok(((Status::Unchanged, summary.join(", ")), ()))
+}

@@ -1,0 +1,188 @@
+//! `certtool provision SERVER`: the commands an operator chains by hand, composed into one
+//! idempotent run that reports each step honestly.
+//!
+//! A run is a list of [`Step`]s, each `created`, `changed`, `unchanged`, `skipped` or
+//! `failed`. The first failure ends the run: the steps before it stay done (each one is a
+//! complete write of its own), the report says which step failed and why, and a re-run after
+//! fixing the cause finishes the job. The steps themselves are the other commands' building
+//! blocks (`pki`, `inputs`, `files`, `config`, `verify::probe`), not copies of them.
+
+mod influxdb;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::ProvisionCommand;
+use crate::error::ExitStatus;
+use crate::output::{Output, Report, Text};
+
+/// Run `certtool provision ...`.
+pub fn run(cmd: &ProvisionCommand, out: &mut Output) -> Result<ExitStatus> {
+    match cmd {
+        ProvisionCommand::Influxdb(args) => influxdb::run(args, out),
+    }
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Created,
+    Changed,
+    Unchanged,
+    Skipped,
+    Failed,
+}
+
+impl Status {
+    fn word(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Changed => "changed",
+            Status::Unchanged => "unchanged",
+            Status::Skipped => "skipped",
+            Status::Failed => "FAIL",
+        }
+    }
+}
+
+/// One step of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+}
+
+/// How a step ended when it did not fail: its status and what to say.
+pub type Done = (Status, String);
+
+/// Why a run stopped: a check said no (exit 1), or bad input or I/O (exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    CheckFailed,
+    Error,
+}
+
+/// The steps of a run so far, and the report's other parts.
+#[derive(Debug, Default, Serialize)]
+pub struct Run {
+    pub dry_run: bool,
+    pub changed: bool,
+    pub steps: Vec<Step>,
+    /// The config diff of a dry run (secrets masked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// The server's certificate after the run, described as `inspect` describes certificates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<crate::pki::parse::CertInfo>,
+    #[serde(skip)]
+    stop: Option<Stop>,
+}
+
+impl Run {
+    fn new(dry_run: bool) -> Run {
+        Run {
+            dry_run,
+            ..Run::default()
+        }
+    }
+
+    /// Whether an earlier step failed (later steps are then not run).
+    fn stopped(&self) -> bool {
+        self.stop.is_some()
+    }
+
+    /// Run step `name` unless an earlier one failed; its value, if it succeeded.
+    fn step<T>(
+        &mut self,
+        name: &'static str,
+        act: impl FnOnce(&mut Run) -> Result<(Done, T)>,
+    ) -> Option<T> {
+        if self.stopped() {
+            return None;
+        }
+        match act(self) {
+            Ok(((status, detail), value)) => {
+                self.record(name, status, detail);
+                Some(value)
+            }
+            Err(err) => {
+                let check_failed = err
+                    .chain()
+                    .any(|c| c.downcast_ref::<CheckFailed>().is_some());
+                let mut detail = crate::text::sanitize(&format!("{err:#}"));
+                if let Some(hint) = crate::error::hint_for(&err) {
+                    detail = format!("{detail} (hint: {})", crate::text::sanitize(&hint));
+                }
+                self.record(name, Status::Failed, detail);
+                self.stop = Some(if check_failed {
+                    Stop::CheckFailed
+                } else {
+                    Stop::Error
+                });
+                None
+            }
+        }
+    }
+
+    fn record(&mut self, name: &'static str, status: Status, detail: String) {
+        self.changed |= matches!(status, Status::Created | Status::Changed);
+        self.steps.push(Step {
+            name,
+            status,
+            detail,
+        });
+    }
+
+    /// Show the run and give its exit status.
+    fn finish(self, out: &mut Output) -> Result<ExitStatus> {
+        out.report(&self)?;
+        Ok(match self.stop {
+            None => ExitStatus::Success,
+            Some(Stop::CheckFailed) => ExitStatus::Failure,
+            Some(Stop::Error) => ExitStatus::InputError,
+        })
+    }
+}
+
+/// A step that ran and found something wrong (exit 1, not 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckFailed(pub String);
+
+impl Report for Run {
+    fn ok(&self) -> bool {
+        self.stop.is_none()
+    }
+
+    fn text(&self) -> Text {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        if let Some(diff) = &self.diff {
+            text.push_str(diff);
+            if !diff.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        for step in &self.steps {
+            let _ = writeln!(
+                text,
+                "{:<9}  {:<11}  {}",
+                step.status.word(),
+                step.name,
+                step.detail
+            );
+        }
+        let summary = match (self.stop, self.dry_run, self.changed) {
+            (Some(_), _, _) => {
+                "provision: stopped at the failed step; fix it and run again (the steps before it are done)"
+            }
+            (None, true, _) => "provision: dry run, nothing was written",
+            (None, false, true) => "provision: done",
+            (None, false, false) => "provision: nothing to do (everything was already as asked)",
+        };
+        let _ = writeln!(text, "{summary}");
+        Text::listing(text)
+    }
+}

@@ -1,0 +1,319 @@
+//! `certtool provision influxdb` end to end against a real influxd (Debian's package) on free
+//! loopback ports, in a temp dir standing in for /etc, restarted by PID through `--reload`.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::support::{TestEnv, free_port, require, require_tool, stderr, stdout};
+
+/// influxd's config for this test, and a reload script that restarts influxd by PID with the
+/// env file (as systemd's EnvironmentFile= would) and counts its runs.
+fn setup(env: &TestEnv, etc: &Path) -> u16 {
+    let port = free_port();
+    let dir = env.dir.path().display();
+    fs::create_dir_all(etc).unwrap();
+    fs::write(
+        etc.join("influxdb.conf"),
+        format!(
+            "reporting-disabled = true\nbind-address = \"127.0.0.1:{}\"\n[meta]\n  dir = \"{dir}/meta\"\n\
+             [data]\n  dir = \"{dir}/data\"\n  wal-dir = \"{dir}/wal\"\n[monitor]\n  store-enabled = false\n\
+             [http]\n  bind-address = \"127.0.0.1:{port}\"\n",
+            free_port()
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        "#!/bin/sh\nset -e\necho run >> {dir}/reloads\n\
+         if [ -f {dir}/influxd.pid ]; then kill $(cat {dir}/influxd.pid) 2>/dev/null || true; \
+         while kill -0 $(cat {dir}/influxd.pid) 2>/dev/null; do sleep 0.1; done; fi\n\
+         set -a; . {etc}/influxdb.env; set +a\n\
+         influxd -config {etc}/influxdb.conf > {dir}/influxd.log 2>&1 &\necho $! > {dir}/influxd.pid\n",
+        etc = etc.display()
+    );
+    fs::write(env.path("restart.sh"), script).unwrap();
+    crate::support::set_mode(&env.path("restart.sh"), 0o755);
+    env.ok(&["secret", "generate", "--out", "admin.password"]);
+    port
+}
+
+/// Stops the influxd the reload script started.
+struct Influxd<'a>(&'a TestEnv);
+
+impl Drop for Influxd<'_> {
+    fn drop(&mut self) {
+        if let Ok(pid) = fs::read_to_string(self.0.path("influxd.pid")) {
+            let _ = Command::new("kill")
+                .arg(pid.trim())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+fn provision(
+    env: &TestEnv,
+    config: &str,
+    extra: &[&str],
+) -> (Option<i32>, serde_json::Value, String) {
+    let restart = env.path("restart.sh").display().to_string();
+    let mut args = vec![
+        "provision",
+        "influxdb",
+        "--host",
+        "localhost",
+        "--host",
+        "127.0.0.1",
+        "--out-dir",
+        "ssl",
+        "--config",
+        config,
+        "--auth",
+        "--admin-user",
+        "admin",
+        "--admin-password-file",
+        "admin.password",
+        "--reload",
+        &restart,
+        "--verify",
+        "--json",
+    ];
+    args.extend(extra);
+    let out = env.certtool(&args);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code(), report, stderr(&out))
+}
+
+fn statuses(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn status_of(report: &serde_json::Value, step: &str) -> String {
+    statuses(report)
+        .into_iter()
+        .find(|(name, _)| name == step)
+        .map_or_else(|| panic!("no step {step}: {report:#}"), |(_, s)| s)
+}
+
+fn snapshot(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
+    [
+        "ssl/influxdb.crt",
+        "ssl/influxdb.key",
+        "etc/influxdb.conf",
+        "etc/influxdb.env",
+    ]
+    .iter()
+    .map(|f| ((*f).to_owned(), fs::read(env.path(f)).unwrap()))
+    .collect()
+}
+
+#[test]
+fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
+    if !(require_tool("influxd") && require_tool("curl")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let etc = env.path("etc");
+    let port = setup(&env, &etc);
+    let _influxd = Influxd(&env);
+    // Dry run: the plan and the diff, nothing written.
+    let out = env.certtool(&[
+        "provision",
+        "influxdb",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "ssl",
+        "--config",
+        "etc/influxdb.conf",
+        "--auth",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("+  https-enabled = true"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        !env.path("ssl").exists() && !etc.join("influxdb.env").exists(),
+        "a dry run wrote"
+    );
+
+    let (code, report, err) = provision(&env, "etc/influxdb.conf", &[]);
+    assert_eq!(code, Some(0), "{report:#}{err}");
+    assert_eq!(report["changed"], true);
+    for (step, status) in [
+        ("certificate", "created"),
+        ("config", "changed"),
+        ("reload", "changed"),
+        ("admin user", "created"),
+        ("verify", "unchanged"),
+    ] {
+        assert_eq!(status_of(&report, step), status, "{report:#}");
+    }
+    assert!(report["certificate"]["sha256_fingerprint"].is_string());
+    // What verify said, from the outside: curl with the certificate, a token from the env file.
+    let cert = env.path("ssl/influxdb.crt");
+    let token = stdout(&env.ok(&[
+        "jwt",
+        "mint",
+        "--user",
+        "admin",
+        "--secret-file",
+        "etc/influxdb.env",
+    ]));
+    let code = |auth: Option<&str>| {
+        let mut curl = Command::new("curl");
+        curl.args([
+            "--silent",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code}",
+            "--cacert",
+        ])
+        .arg(&cert)
+        .arg(format!("https://localhost:{port}/query?q=SHOW+DATABASES"));
+        if let Some(token) = auth {
+            curl.args(["-H", &format!("Authorization: Bearer {}", token.trim())]);
+        }
+        stdout(&curl.output().unwrap())
+    };
+    assert_eq!(code(Some(&token)), "200");
+    assert_eq!(code(None), "401");
+
+    // The same run again: every step unchanged, files byte-identical, no reload.
+    let before = snapshot(&env);
+    let (code, report, err) = provision(&env, "etc/influxdb.conf", &[]);
+    assert_eq!(code, Some(0), "{report:#}{err}");
+    assert_eq!(report["changed"], false, "{report:#}");
+    for (name, status) in statuses(&report) {
+        assert!(status == "unchanged", "{name}: {status} in {report:#}");
+    }
+    assert_eq!(snapshot(&env), before);
+    assert_eq!(
+        fs::read_to_string(env.path("reloads"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+
+    // Another host: only the certificate is issued again (old one kept as .bak), and reloaded.
+    let (code, report, err) = provision(&env, "etc/influxdb.conf", &["--host", "influx.test"]);
+    assert_eq!(code, Some(0), "{report:#}{err}");
+    assert_eq!(status_of(&report, "certificate"), "changed", "{report:#}");
+    assert_eq!(status_of(&report, "config"), "unchanged", "{report:#}");
+    assert_eq!(status_of(&report, "reload"), "changed");
+    assert_eq!(status_of(&report, "verify"), "unchanged");
+    assert!(env.path("ssl/influxdb.crt.bak").exists());
+    let after = snapshot(&env);
+    assert_ne!(after[0], before[0]);
+    assert_eq!(after[2..], before[2..], "config and env file untouched");
+}
+
+#[test]
+fn a_failed_step_leaves_the_earlier_ones_done_and_a_rerun_finishes() {
+    let root = nix::unistd::Uid::effective().is_root();
+    if !(require(root, "root (to mount a read-only tmpfs)") && require_tool("influxd")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let etc = env.path("etc");
+    setup(&env, &etc);
+    // The config on a file system mounted read-only.
+    let ro = env.path("ro");
+    fs::create_dir(&ro).unwrap();
+    let mount = |opts: &str| {
+        Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "certtool-test"])
+            .arg(&ro)
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(mount("size=1m"));
+    let unmount = scopeguard(&ro);
+    fs::copy(etc.join("influxdb.conf"), ro.join("influxdb.conf")).unwrap();
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&ro)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = || {
+        let out = env.certtool(&[
+            "provision",
+            "influxdb",
+            "--host",
+            "localhost",
+            "--out-dir",
+            "ssl",
+            "--config",
+            "ro/influxdb.conf",
+            "--auth",
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = run();
+    assert_eq!(code, Some(2), "{report:#}");
+    assert_eq!(report["ok"], false);
+    assert_eq!(status_of(&report, "certificate"), "created");
+    assert_eq!(status_of(&report, "config"), "failed", "{report:#}");
+    assert_eq!(
+        statuses(&report).last().unwrap().0,
+        "config",
+        "later steps are not run: {report:#}"
+    );
+    assert!(env.path("ssl/influxdb.key").exists() && env.path("ssl/influxdb.crt").exists());
+    assert_eq!(
+        fs::read_to_string(ro.join("influxdb.conf")).unwrap(),
+        fs::read_to_string(etc.join("influxdb.conf")).unwrap()
+    );
+    // Fixed: the re-run finishes the job, keeping the certificate it made.
+    assert!(
+        Command::new("mount")
+            .args(["-o", "remount,rw"])
+            .arg(&ro)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (code, report) = run();
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(status_of(&report, "certificate"), "unchanged", "{report:#}");
+    assert_eq!(status_of(&report, "config"), "changed", "{report:#}");
+    assert!(
+        fs::read_to_string(ro.join("influxdb.conf"))
+            .unwrap()
+            .contains("https-enabled = true")
+    );
+    drop(unmount);
+}
+
+/// Unmounts `dir` when dropped.
+fn scopeguard(dir: &Path) -> impl Drop + '_ {
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(self.0).status();
+        }
+    }
+    Unmount(dir)
+}
