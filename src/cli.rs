@@ -126,6 +126,10 @@ pub enum ProvisionCommand {
 /// A second identical run changes nothing and runs no reload. A failed step leaves the steps
 /// before it done; fix the cause and run again. --dry-run shows the plan and the config diff
 /// (secrets masked) and writes nothing.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "clap flags: each bool is one --flag of the command line"
+)]
 #[derive(Debug, Args)]
 #[command(
     after_long_help = PROVISION_INFLUXDB_HELP,
@@ -185,6 +189,19 @@ pub struct ProvisionInfluxdbArgs {
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
 
+    /// Also point this telegraf.conf's [[outputs.influxdb]] at the server over HTTPS (tls_ca)
+    #[arg(long, value_name = "FILE")]
+    pub telegraf_conf: Option<PathBuf>,
+
+    /// The URL Telegraf writes to [default: https://FIRST-HOST:PORT]
+    #[arg(long, value_name = "URL", requires = "telegraf_conf")]
+    pub telegraf_url: Option<String>,
+
+    /// With --telegraf-conf: the InfluxDB user Telegraf writes as (password from its
+    /// environment, ${INFLUX_PASSWORD})
+    #[arg(long, value_name = "USER", requires = "telegraf_conf")]
+    pub telegraf_user: Option<String>,
+
     /// Command that makes influxd read the new files, e.g. 'systemctl restart influxdb'; run
     /// only when something it reads changed
     #[arg(long, value_name = "COMMAND")]
@@ -202,6 +219,20 @@ pub struct ProvisionInfluxdbArgs {
     /// Renew a certificate that expires within this window
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
     pub renew_within: std::time::Duration,
+
+    /// Also write a systemd service and timer that renew the certificate daily (and run
+    /// --reload after a renewal)
+    #[arg(long)]
+    pub renew_timer: bool,
+
+    /// Where --renew-timer writes the units
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/systemd/system",
+        requires = "renew_timer"
+    )]
+    pub systemd_dir: PathBuf,
 
     /// Show the plan and the config diff; write nothing
     #[arg(long)]
@@ -561,6 +592,24 @@ pub struct RenewArgs {
     /// Shell command to run after a renewal (not when nothing was due), e.g. 'systemctl reload influxdb'
     #[arg(long, value_name = "COMMAND")]
     pub exec: Option<String>,
+
+    /// Instead of renewing now: write a systemd service and timer that run this renewal daily
+    /// (--within defaults to 30d), with a randomized delay
+    #[arg(long, conflicts_with = "cron")]
+    pub install_timer: bool,
+
+    /// Instead of renewing now: print the equivalent line for /etc/cron.d
+    #[arg(long)]
+    pub cron: bool,
+
+    /// Where --install-timer writes the units
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/systemd/system",
+        requires = "install_timer"
+    )]
+    pub systemd_dir: PathBuf,
 }
 
 const RENEW_HELP: &str = "\

@@ -25,6 +25,10 @@
 //! - `perms` → `commands::perms` → `files::{ExistingFile, list_dir}`
 //! - `secret generate` → `commands::secret` → `secret` → `files`
 //! - `jwt mint`, `jwt verify`, `jwt decode` → `commands::jwt` → `jwt`, `secret`
+//! - `provision influxdb` → `commands::provision` (steps) → `inputs`, `pki`, `files`,
+//!   `commands::config::influxdb::apply_v1`, `config::telegraf`, `commands::timer`,
+//!   `verify::probe` (admin user, verify)
+//! - `renew --install-timer`, `--cron` → `commands::timer`
 //! - `completions` → `commands::completions` → `cli`
 //!
 //! The layers:

@@ -14,6 +14,7 @@ pub mod provision;
 pub mod renew;
 pub mod secret;
 pub mod selfsigned;
+pub mod timer;
 pub mod verify;
 
 use std::fmt::Write as _;

@@ -26,8 +26,73 @@ use crate::text::mode_string;
 /// The most a renewed private key may be open to: owner read/write, group read.
 const KEY_MODE_CEILING: u32 = 0o640;
 
+/// `--install-timer` and `--cron`: this renewal, run daily by systemd or cron.
+fn schedule(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
+    // The certificate must be one certtool can renew, before anything runs it every day.
+    read_certificate(&args.cert, OffsetDateTime::now_utc())?;
+    let renewal = crate::commands::timer::Renewal {
+        cert: args.cert.clone(),
+        key: args.key.clone(),
+        ca: args.ca_cert.clone().zip(args.ca_key.clone()),
+        within: args.within.map_or_else(|| "30d".to_owned(), window_text),
+        exec: args.exec.clone(),
+    };
+    if args.cron {
+        out.refuse_json("a crontab line is text", "drop --json")?;
+        out.data(&renewal.cron_line()?)?;
+        return Ok(ExitStatus::Success);
+    }
+    let (service, timer, changed) = renewal.install(&args.systemd_dir, false)?;
+    let stem = renewal.unit_stem();
+    out.report(&TimerReport {
+        service: &service,
+        timer: &timer,
+        changed,
+        enable: format!("systemctl daemon-reload && systemctl enable --now {stem}.timer"),
+    })?;
+    Ok(ExitStatus::Success)
+}
+
+/// A window as `--within` takes it: whole days when it is, else seconds.
+pub(crate) fn window_text(window: std::time::Duration) -> String {
+    let secs = window.as_secs();
+    if secs.is_multiple_of(86_400) {
+        format!("{}d", secs / 86_400)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// What `--install-timer` wrote.
+#[derive(Serialize)]
+struct TimerReport<'a> {
+    service: &'a std::path::Path,
+    timer: &'a std::path::Path,
+    changed: bool,
+    enable: String,
+}
+
+impl crate::output::Report for TimerReport<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let what = if self.changed { "written" } else { "unchanged" };
+        crate::output::Text::note(format!(
+            "{} and {}: {what} (0644). Start it with: {}",
+            self.service.display(),
+            self.timer.display(),
+            self.enable
+        ))
+    }
+}
+
 /// Run `certtool renew`.
 pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
+    if args.install_timer || args.cron {
+        return schedule(args, out);
+    }
     let now = OffsetDateTime::now_utc();
     let cert_path = &args.cert;
     let key_path = args

@@ -302,7 +302,8 @@ fn help_examples_paste_into_a_shell_and_parse() {
             let line = line.trim();
             let first = line.split_whitespace().next().unwrap_or("");
             assert!(
-                ["certtool", "sudo", "curl", "printf"].contains(&first) || first.starts_with("TOKEN="),
+                ["certtool", "sudo", "curl", "printf"].contains(&first)
+                    || first.starts_with("TOKEN="),
                 "{path:?}: an example line that no shell would run: {line:?}"
             );
             let words = shell_words(line);

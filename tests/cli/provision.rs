@@ -34,6 +34,12 @@ fn setup(env: &TestEnv, etc: &Path) -> u16 {
     fs::write(env.path("restart.sh"), script).unwrap();
     crate::support::set_mode(&env.path("restart.sh"), 0o755);
     env.ok(&["secret", "generate", "--out", "admin.password"]);
+    fs::create_dir_all(env.path("units")).unwrap();
+    fs::write(
+        etc.join("telegraf.conf"),
+        "[agent]\n  interval = \"10s\"\n\n[[outputs.influxdb]]\n  urls = [\"http://127.0.0.1:8086\"]\n  # timeout = \"5s\"\n",
+    )
+    .unwrap();
     port
 }
 
@@ -77,6 +83,11 @@ fn provision(
         &restart,
         "--verify",
         "--json",
+        "--telegraf-conf",
+        "etc/telegraf.conf",
+        "--renew-timer",
+        "--systemd-dir",
+        "units",
     ];
     args.extend(extra);
     let out = env.certtool(&args);
@@ -112,10 +123,30 @@ fn snapshot(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
         "ssl/influxdb.key",
         "etc/influxdb.conf",
         "etc/influxdb.env",
+        "etc/telegraf.conf",
     ]
     .iter()
     .map(|f| ((*f).to_owned(), fs::read(env.path(f)).unwrap()))
     .collect()
+}
+
+/// curl's status for SHOW DATABASES, trusting `cert`, with a bearer token if given.
+fn query_status(cert: &Path, port: u16, token: Option<&str>) -> String {
+    let mut curl = Command::new("curl");
+    curl.args([
+        "--silent",
+        "--output",
+        "/dev/null",
+        "--write-out",
+        "%{http_code}",
+        "--cacert",
+    ])
+    .arg(cert)
+    .arg(format!("https://localhost:{port}/query?q=SHOW+DATABASES"));
+    if let Some(token) = token {
+        curl.args(["-H", &format!("Authorization: Bearer {}", token.trim())]);
+    }
+    stdout(&curl.output().unwrap())
 }
 
 #[test]
@@ -157,6 +188,8 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
     for (step, status) in [
         ("certificate", "created"),
         ("config", "changed"),
+        ("telegraf", "changed"),
+        ("renew timer", "changed"),
         ("reload", "changed"),
         ("admin user", "created"),
         ("verify", "unchanged"),
@@ -164,6 +197,13 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
         assert_eq!(status_of(&report, step), status, "{report:#}");
     }
     assert!(report["certificate"]["sha256_fingerprint"].is_string());
+    let telegraf = fs::read_to_string(env.path("etc/telegraf.conf")).unwrap();
+    assert!(
+        telegraf.contains(&format!("urls = [\"https://localhost:{port}\"]"))
+            && telegraf.contains("tls_ca = ")
+            && telegraf.matches("[[outputs.influxdb]]").count() == 1,
+        "{telegraf}"
+    );
     // What verify said, from the outside: curl with the certificate, a token from the env file.
     let cert = env.path("ssl/influxdb.crt");
     let token = stdout(&env.ok(&[
@@ -174,25 +214,8 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
         "--secret-file",
         "etc/influxdb.env",
     ]));
-    let code = |auth: Option<&str>| {
-        let mut curl = Command::new("curl");
-        curl.args([
-            "--silent",
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
-            "--cacert",
-        ])
-        .arg(&cert)
-        .arg(format!("https://localhost:{port}/query?q=SHOW+DATABASES"));
-        if let Some(token) = auth {
-            curl.args(["-H", &format!("Authorization: Bearer {}", token.trim())]);
-        }
-        stdout(&curl.output().unwrap())
-    };
-    assert_eq!(code(Some(&token)), "200");
-    assert_eq!(code(None), "401");
+    assert_eq!(query_status(&cert, port, Some(&token)), "200");
+    assert_eq!(query_status(&cert, port, None), "401");
 
     // The same run again: every step unchanged, files byte-identical, no reload.
     let before = snapshot(&env);

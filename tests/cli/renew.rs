@@ -5,6 +5,7 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
+use std::process::Command;
 
 use crate::support::{
     TestEnv, assert_input_error, mode, openssl, require_tool, set_mode, stderr, stdout,
@@ -323,4 +324,78 @@ fn bad_input_leaves_files_alone() {
         env.refused(&args, expected);
     }
     assert!(!env.path("a.test.crt.bak").exists());
+}
+
+#[test]
+fn install_timer_writes_units_systemd_accepts_and_their_command_renews() {
+    if !require_tool("systemd-analyze") {
+        return;
+    }
+    let env = TestEnv::new();
+    env.selfsigned(&["--host", "soon.test", "--days", "10"]);
+    fs::create_dir(env.path("units")).unwrap();
+    let reloaded = env.path("reloaded");
+    let exec = format!("touch {}", reloaded.display());
+    let args = [
+        "renew",
+        "soon.test.crt",
+        "--install-timer",
+        "--systemd-dir",
+        "units",
+        "--exec",
+        &exec,
+    ];
+    let out = env.ok(&args);
+    assert!(
+        stderr(&out).contains("systemctl enable --now certtool-renew-soon-test.timer"),
+        "{}",
+        stderr(&out)
+    );
+    let service = env.path("units/certtool-renew-soon-test.service");
+    let timer = env.path("units/certtool-renew-soon-test.timer");
+    let verify = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&service)
+        .arg(&timer)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+    let timer_text = fs::read_to_string(&timer).unwrap();
+    assert!(timer_text.contains("OnCalendar=daily") && timer_text.contains("RandomizedDelaySec="));
+    // Idempotent.
+    assert!(stderr(&env.ok(&args)).contains("unchanged"));
+    // The service's ExecStart, run by hand: the certificate is due, so it is renewed and the
+    // reload command runs.
+    let unit = fs::read_to_string(&service).unwrap();
+    let exec_start = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .unwrap();
+    let before = fs::read(env.path("soon.test.crt")).unwrap();
+    let run = Command::new("sh")
+        .args(["-c", exec_start])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{exec_start}: {}", stderr(&run));
+    assert_ne!(
+        fs::read(env.path("soon.test.crt")).unwrap(),
+        before,
+        "renewed"
+    );
+    assert!(reloaded.exists(), "the reload command ran");
+    // The crontab line: five time fields, the user, the same command.
+    let out = env.ok(&["renew", "soon.test.crt", "--cron", "--exec", &exec]);
+    let line = stdout(&out);
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&fields[2..6], ["*", "*", "*", "root"], "{line}");
+    assert!(
+        line.contains(" renew ") && line.contains("--within 30d"),
+        "{line}"
+    );
 }

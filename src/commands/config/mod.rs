@@ -60,7 +60,7 @@ pub(crate) struct Edited {
 }
 
 /// Edit the TOML file at `path` with `edit`, keeping everything else byte for byte.
-fn edit_in_place(
+pub(crate) fn edit_in_place(
     path: &Path,
     edit: &EditArgs,
     ceiling: u32,

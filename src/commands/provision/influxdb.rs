@@ -45,6 +45,12 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
     if let Some(changed) = run.step("config", |run| config(args, &plan, out, run)) {
         server_reads_changed |= changed;
     }
+    if let Some(conf) = &args.telegraf_conf {
+        run.step("telegraf", |_| telegraf(args, &plan, conf));
+    }
+    if args.renew_timer {
+        run.step("renew timer", |run| renew_timer(args, &plan, run.dry_run));
+    }
     run.step("reload", |run| {
         reload(args, server_reads_changed, run.dry_run)
     });
@@ -435,6 +441,84 @@ fn config(
         Status::Unchanged
     };
     Ok(((status, detail), changed))
+}
+
+/// Telegraf's `[[outputs.influxdb]]`, as `config telegraf --in-place` edits it: the server's
+/// URL over HTTPS, trusting what clients are told to trust.
+fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(Done, ())> {
+    let url = if let Some(url) = &args.telegraf_url {
+        url.clone()
+    } else {
+        let (_, port) = bind_address(&args.config)?;
+        let host = plan
+            .hosts
+            .iter()
+            .map(ToString::to_string)
+            .find(|h| !h.starts_with('*'));
+        format!(
+            "https://{}:{port}",
+            host.unwrap_or_else(|| "localhost".to_owned())
+        )
+    };
+    let output = crate::config::telegraf::InfluxOutput {
+        url: url.clone(),
+        ca: Some(absolute(&plan.trust)?),
+        insecure: false,
+        server_name: None,
+        database: None,
+        v2: None,
+        username: args.telegraf_user.clone(),
+        append: false,
+    };
+    let template = output.template().load(None)?;
+    let snippet = output.snippet(&template)?;
+    let edit = crate::cli::EditArgs {
+        in_place: Some(conf.to_path_buf()),
+        dry_run: args.dry_run,
+        templates: crate::cli::TemplateArgs { template_dir: None },
+    };
+    let edited = crate::commands::config::edit_in_place(conf, &edit, 0o777, None, |doc| {
+        output.apply(doc, &snippet).map(|_| ())
+    })?;
+    let status = if edited.changed {
+        Status::Changed
+    } else {
+        Status::Unchanged
+    };
+    Ok((
+        (
+            status,
+            format!("{}: [[outputs.influxdb]] {url}", conf.display()),
+        ),
+        (),
+    ))
+}
+
+/// A systemd service and timer that renew the certificate daily and run `--reload` after.
+fn renew_timer(args: &ProvisionInfluxdbArgs, plan: &Plan, dry_run: bool) -> Result<(Done, ())> {
+    let renewal = crate::commands::timer::Renewal {
+        cert: plan.paths.cert.clone(),
+        key: None,
+        ca: plan
+            .ca_dir
+            .as_ref()
+            .map(|dir| (dir.join("ca.crt"), dir.join("ca.key"))),
+        within: crate::commands::renew::window_text(args.renew_within),
+        exec: args.reload.clone(),
+    };
+    let (service, timer, changed) = renewal.install(&args.systemd_dir, dry_run)?;
+    let status = if changed {
+        Status::Changed
+    } else {
+        Status::Unchanged
+    };
+    let detail = format!(
+        "{} and {} (enable: systemctl enable --now {}.timer)",
+        service.display(),
+        timer.display(),
+        renewal.unit_stem()
+    );
+    Ok(((status, detail), ()))
 }
 
 /// `--reload`, only when something influxd reads changed.
