@@ -165,6 +165,13 @@ b2=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv
 row "verify --cert --key vs the same two handshakes with s_client (-tls1_3, -tls1_2)" "$a" "$b2" "2x s_client"
 startup_row "verify --cert --key vs fn main(){}" "$verify"
 
+# --- provision influxdb: the second (no-op) run, whole process; target <= 15 ms --------------
+printf '[http]\n  # https-enabled = false\n' > "$work/influxdb.conf"
+prov="$bin provision influxdb --host localhost --host 127.0.0.1 --out-dir $work/prov --config $work/influxdb.conf --auth"
+$prov >/dev/null 2>&1
+a=$(median_ms provision-noop "$RUNS" "$prov")
+echo "| provision influxdb, second (no-op) run | $a ms | 15 ms (target) | $(python3 -c "import sys; print('%.3gx' % (float(sys.argv[1]) / 15))" "$a") |"
+
 # --- With STATIC=1: the start-up rows again for a static glibc build (static-pie, x86_64) ------
 # No dynamic loader: no libraries to map, no symbols to bind. Not shipped: README.md says why.
 if [ "${STATIC:-0}" = 1 ] && [ "$(uname -m)" = x86_64 ]; then
