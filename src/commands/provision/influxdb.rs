@@ -8,17 +8,14 @@ use anyhow::{Context as _, Result, anyhow};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::{CheckFailed, Done, Run, Status};
+use super::{CheckFailed, Done, Run, Status, pair};
 use crate::cli::ProvisionInfluxdbArgs;
+use crate::commands::absolute;
 use crate::commands::config::influxdb::{EnvStatus, V1Options, apply_v1, secret_text_from};
-use crate::commands::{OutputPaths, absolute, resolve_owner};
 use crate::error::{Error, ExitStatus};
-use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::files;
 use crate::inputs;
 use crate::output::Output;
-use crate::pki::ca::{CaSpec, Constraints, LoadedCa};
-use crate::pki::cert::LeafSpec;
-use crate::pki::names::{Host, parse_hosts};
 use crate::secret::{INFLUXDB_SECRET_ENV, SecretSource};
 use crate::verify::probe::{NO_ADMIN_YET, Probe, ProbeKind, Target};
 
@@ -29,8 +26,10 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
     let Some(plan) = run.step("plan", |_| plan(args, now)) else {
         return run.finish(out);
     };
-    let ca = match &plan.ca_dir {
-        Some(dir) => run.step("ca", |run| local_ca(dir, &plan, now, run.dry_run)),
+    let ca = match &plan.pair.ca_dir {
+        Some(dir) => run.step("ca", |run| {
+            pair::local_ca(dir, &plan.pair, now, run.dry_run)
+        }),
         None => Some(None),
     };
     let Some(ca) = ca else {
@@ -38,7 +37,7 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
     };
     let mut server_reads_changed = false;
     if let Some(changed) = run.step("certificate", |run| {
-        certificate(args, &plan, ca.as_ref(), now, run)
+        pair::certificate(&plan.pair, ca.as_ref(), now, run)
     }) {
         server_reads_changed |= changed;
     }
@@ -49,10 +48,22 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
         run.step("telegraf", |_| telegraf(args, &plan, conf));
     }
     if args.renew_timer {
-        run.step("renew timer", |run| renew_timer(args, &plan, run.dry_run));
+        run.step("renew timer", |run| {
+            pair::renew_timer(
+                &plan.pair,
+                args.reload.as_deref(),
+                &args.systemd_dir,
+                run.dry_run,
+            )
+        });
     }
     run.step("reload", |run| {
-        reload(args, server_reads_changed, run.dry_run)
+        pair::reload(
+            args.reload.as_deref(),
+            "influxd",
+            server_reads_changed,
+            run.dry_run,
+        )
     });
     let target = run.step("target", |_| target(args, &plan)).flatten();
     if let Some(user) = &args.admin_user {
@@ -70,23 +81,11 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
 
 /// Everything decided before anything is done.
 struct Plan {
-    hosts: Vec<Host>,
-    spec_days: u32,
-    paths: OutputPaths,
-    owner: Option<files::Owner>,
-    ca_dir: Option<PathBuf>,
+    pair: pair::Plan,
     env_path: PathBuf,
-    /// What clients trust: the CA's certificate, or the server's own.
-    trust: PathBuf,
 }
 
 fn plan(args: &ProvisionInfluxdbArgs, now: OffsetDateTime) -> Result<(Done, Plan)> {
-    let hosts = parse_hosts(&args.hosts.hosts)?;
-    let days = args
-        .days
-        .unwrap_or(crate::commands::selfsigned::DEFAULT_DAYS);
-    // Validity is worked out again when a certificate is made; this checks the flag now.
-    crate::pki::Validity::new(now, Some(days), None, None, days)?;
     if !args.config.is_file() {
         return Err(Error::invalid(
             format!("'{}' is not a file", args.config.display()),
@@ -94,269 +93,25 @@ fn plan(args: &ProvisionInfluxdbArgs, now: OffsetDateTime) -> Result<(Done, Plan
         )
         .into());
     }
-    let paths = OutputPaths {
-        cert: args.out_dir.join(format!("{}.crt", args.name)),
-        key: args.out_dir.join(format!("{}.key", args.name)),
-    };
+    let pair = pair::Plan::new(
+        &pair::PairFlags {
+            hosts: &args.hosts.hosts,
+            days: args.days,
+            key_type: args.key_type,
+            renew_within: args.renew_within,
+            out_dir: &args.out_dir,
+            name: &args.name,
+            owner: args.owner.as_deref(),
+            ca_dir: args.ca_dir.as_deref(),
+        },
+        now,
+    )?;
     let env_path = args
         .env_file
         .clone()
         .unwrap_or_else(|| files::parent_dir(&args.config).join("influxdb.env"));
-    let trust = args
-        .ca_dir
-        .as_ref()
-        .map_or_else(|| paths.cert.clone(), |dir| dir.join("ca.crt"));
-    let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
-    let plan = Plan {
-        hosts,
-        spec_days: days,
-        paths,
-        owner: resolve_owner(args.owner.as_deref())?,
-        ca_dir: args.ca_dir.clone(),
-        env_path,
-        trust,
-    };
-    let detail = format!("InfluxDB 1.x for {}", names.join(", "));
-    Ok(((Status::Unchanged, detail), plan))
-}
-
-/// The local CA in `dir`: loaded, or made when the directory has none.
-fn local_ca(
-    dir: &Path,
-    plan: &Plan,
-    now: OffsetDateTime,
-    dry_run: bool,
-) -> Result<(Done, Option<LoadedCa>)> {
-    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
-    match (cert.exists(), key.exists()) {
-        (true, true) => {
-            let ca = inputs::load_ca(&cert, &key, now)?;
-            ca.check_hosts(&plan.hosts)?;
-            let detail = format!("{} ({})", ca.info.subject, cert.display());
-            Ok(((Status::Unchanged, detail), Some(ca)))
-        }
-        (false, false) if dry_run => Ok((
-            (
-                Status::Created,
-                format!("would create {} and {}", cert.display(), key.display()),
-            ),
-            None,
-        )),
-        (false, false) => {
-            let spec = CaSpec {
-                common_name: "certtool local CA".to_owned(),
-                validity: crate::pki::Validity::new(
-                    now,
-                    None,
-                    None,
-                    None,
-                    crate::commands::ca::DEFAULT_CA_DAYS,
-                )?,
-                key_type: crate::pki::KeyType::EcdsaP256,
-                path_len: 0,
-                constraints: Constraints::default(),
-            };
-            let issued = crate::pki::ca::init(&spec)?;
-            let paths = OutputPaths {
-                cert: cert.clone(),
-                key,
-            };
-            files::write_all(
-                &crate::commands::ca::key_and_cert(&paths, &issued.key_pem, &issued.cert_pem),
-                WriteOptions::default(),
-            )?;
-            let ca = inputs::load_ca(&cert, &paths.key, now)?;
-            Ok((
-                (
-                    Status::Created,
-                    format!("{} ({})", ca.info.subject, cert.display()),
-                ),
-                Some(ca),
-            ))
-        }
-        _ => Err(Error::invalid(
-            format!("'{}' holds only one of ca.crt and ca.key", dir.display()),
-            "a CA needs both; restore the missing file, or give another --ca-dir",
-        )
-        .into()),
-    }
-}
-
-/// Why the existing pair must be issued again, if it must.
-fn reissue_reason(
-    plan: &Plan,
-    ca: Option<&LoadedCa>,
-    args_key_type: crate::pki::KeyType,
-    renew_within: Duration,
-    now: OffsetDateTime,
-) -> Result<Option<String>> {
-    let pair = inputs::load_pair(&plan.paths.cert, &plan.paths.key, now)?;
-    let leaf = &pair.leaf().info;
-    let mut have: Vec<String> = leaf
-        .sans
-        .iter()
-        .map(|s| match s {
-            crate::pki::names::San::Dns(d) => d.clone(),
-            crate::pki::names::San::Ip(ip) => ip.to_string(),
-            other => other.to_string(),
-        })
-        .collect();
-    let mut want: Vec<String> = plan.hosts.iter().map(ToString::to_string).collect();
-    have.sort();
-    want.sort();
-    if have != want {
-        return Ok(Some(format!(
-            "the hosts changed (it had {})",
-            have.join(", ")
-        )));
-    }
-    match ca {
-        Some(ca) if leaf.issuer != ca.info.subject || leaf.self_signed => {
-            return Ok(Some(format!(
-                "it was issued by {}, not the CA",
-                leaf.issuer
-            )));
-        }
-        None if !leaf.self_signed => {
-            return Ok(Some(format!(
-                "it was issued by {}; this run makes it self-signed",
-                leaf.issuer
-            )));
-        }
-        _ => {}
-    }
-    if leaf.key_type != args_key_type.name() {
-        return Ok(Some(format!(
-            "its key is {}, not {}",
-            leaf.key_type,
-            args_key_type.name()
-        )));
-    }
-    let left = leaf.not_after_time - now;
-    if left.whole_seconds() <= crate::duration::whole_seconds(renew_within) {
-        return Ok(Some(format!(
-            "it expires {} (within --renew-within)",
-            leaf.not_after
-        )));
-    }
-    Ok(None)
-}
-
-/// The key and certificate: made, re-issued, or left as they are. Returns whether they changed.
-fn certificate(
-    args: &ProvisionInfluxdbArgs,
-    plan: &Plan,
-    ca: Option<&LoadedCa>,
-    now: OffsetDateTime,
-    run: &mut Run,
-) -> Result<(Done, bool)> {
-    let (cert_exists, key_exists) = (plan.paths.cert.exists(), plan.paths.key.exists());
-    let args_key_type = args.key_type;
-    let reason = match (cert_exists, key_exists) {
-        (true, true) => reissue_reason(plan, ca, args_key_type, args.renew_within, now)?,
-        (false, false) => None,
-        _ => {
-            return Err(Error::invalid(
-                format!(
-                    "only one of '{}' and '{}' exists",
-                    plan.paths.cert.display(),
-                    plan.paths.key.display()
-                ),
-                "restore the other, or remove the one left (a key is never replaced silently)",
-            )
-            .into());
-        }
-    };
-    let exists = cert_exists && key_exists;
-    if exists && reason.is_none() {
-        let pair = inputs::load_pair(&plan.paths.cert, &plan.paths.key, now)?;
-        let leaf = pair.leaf().info.clone();
-        let detail = format!(
-            "{} ({} days left)",
-            plan.paths.cert.display(),
-            leaf.days_left
-        );
-        run.certificate = Some(leaf);
-        return Ok(((Status::Unchanged, detail), false));
-    }
-    let status = if exists {
-        Status::Changed
-    } else {
-        Status::Created
-    };
-    let why = reason.map_or_else(String::new, |r| format!(": {r}"));
-    if run.dry_run {
-        let detail = format!(
-            "would write {} (0644) and {} (0600){why}",
-            plan.paths.cert.display(),
-            plan.paths.key.display()
-        );
-        return Ok(((status, detail), true));
-    }
-    let (issued, chain) = issue(plan, ca, args_key_type, now)?;
-    crate::files::lock_dirs_of([plan.paths.cert.as_path(), plan.paths.key.as_path()])?;
-    let written = files::write_all(
-        &[
-            PlannedFile::new(
-                plan.paths.key.clone(),
-                FileKind::PrivateKey,
-                issued.key_pem.as_bytes(),
-            ),
-            PlannedFile::new(
-                plan.paths.cert.clone(),
-                FileKind::Certificate,
-                chain.as_bytes(),
-            ),
-        ],
-        WriteOptions {
-            force: exists,
-            owner: plan.owner,
-            keep_backups: exists,
-        },
-    )?;
-    run.certificate = Some(crate::pki::parse::CertInfo::of_new(
-        &issued.cert_der,
-        now,
-        ca.is_none(),
-    )?);
-    let files: Vec<String> = written
-        .iter()
-        .map(|w| {
-            format!(
-                "{} ({})",
-                w.path.display(),
-                crate::text::mode_string(w.mode)
-            )
-        })
-        .collect();
-    Ok(((status, format!("{}{why}", files.join(", "))), true))
-}
-
-/// A new pair for the plan's hosts, from the CA or self-signed; also the certificate file's
-/// text (with a CA, the leaf and then the CA's chain).
-fn issue(
-    plan: &Plan,
-    ca: Option<&LoadedCa>,
-    key_type: crate::pki::KeyType,
-    now: OffsetDateTime,
-) -> Result<(crate::pki::cert::Issued, String)> {
-    let validity =
-        crate::pki::Validity::new(now, Some(plan.spec_days), None, None, plan.spec_days)?;
-    let mut spec = LeafSpec {
-        hosts: plan.hosts.clone(),
-        validity,
-        key_type,
-    };
-    let Some(ca) = ca else {
-        let issued = crate::pki::cert::self_signed(&spec)?;
-        let chain = issued.cert_pem.clone();
-        return Ok((issued, chain));
-    };
-    // A leaf never outlives its CA.
-    spec.validity = ca.clamp(spec.validity).0;
-    let issued = ca.issue(&spec, false)?;
-    let chain = format!("{}{}", issued.cert_pem, ca.chain_pem);
-    Ok((issued, chain))
+    let detail = format!("InfluxDB 1.x for {}", pair.host_names());
+    Ok(((Status::Unchanged, detail), Plan { pair, env_path }))
 }
 
 /// The shared secret: from the source given, else the one the env file already holds (so a
@@ -390,8 +145,8 @@ fn config(
     out: &mut Output,
     run: &mut Run,
 ) -> Result<(Done, bool)> {
-    let cert = absolute(&plan.paths.cert)?;
-    let key = absolute(&plan.paths.key)?;
+    let cert = absolute(&plan.pair.paths.cert)?;
+    let key = absolute(&plan.pair.paths.key)?;
     let template = crate::config::template::Template::InfluxdbHttp.load(None)?;
     let snippet = crate::config::influxdb::v1_snippet(&template, &cert, &key, args.auth, None)?;
     let secret = if args.auth {
@@ -451,6 +206,7 @@ fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(D
     } else {
         let (_, port) = bind_address(&args.config)?;
         let host = plan
+            .pair
             .hosts
             .iter()
             .map(ToString::to_string)
@@ -462,7 +218,7 @@ fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(D
     };
     let output = crate::config::telegraf::InfluxOutput {
         url: url.clone(),
-        ca: Some(absolute(&plan.trust)?),
+        ca: Some(absolute(&plan.pair.trust)?),
         insecure: false,
         server_name: None,
         database: None,
@@ -494,80 +250,6 @@ fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(D
     ))
 }
 
-/// A systemd service and timer that renew the certificate daily and run `--reload` after.
-fn renew_timer(args: &ProvisionInfluxdbArgs, plan: &Plan, dry_run: bool) -> Result<(Done, ())> {
-    let renewal = crate::commands::timer::Renewal {
-        cert: plan.paths.cert.clone(),
-        key: None,
-        ca: plan
-            .ca_dir
-            .as_ref()
-            .map(|dir| (dir.join("ca.crt"), dir.join("ca.key"))),
-        within: crate::commands::renew::window_text(args.renew_within),
-        exec: args.reload.clone(),
-    };
-    let (service, timer, changed) = renewal.install(&args.systemd_dir, dry_run)?;
-    let status = if changed {
-        Status::Changed
-    } else {
-        Status::Unchanged
-    };
-    let detail = format!(
-        "{} and {} (enable: systemctl enable --now {}.timer)",
-        service.display(),
-        timer.display(),
-        renewal.unit_stem()
-    );
-    Ok(((status, detail), ()))
-}
-
-/// `--reload`, only when something influxd reads changed.
-fn reload(args: &ProvisionInfluxdbArgs, changed: bool, dry_run: bool) -> Result<(Done, ())> {
-    let Some(command) = &args.reload else {
-        let detail = if changed {
-            "no --reload: restart influxd yourself to apply the changes"
-        } else {
-            "nothing influxd reads changed"
-        };
-        return Ok(((Status::Skipped, detail.to_owned()), ()));
-    };
-    if !changed {
-        return Ok((
-            (
-                Status::Unchanged,
-                "nothing influxd reads changed: not run".to_owned(),
-            ),
-            (),
-        ));
-    }
-    if dry_run {
-        return Ok((
-            (
-                Status::Changed,
-                format!("would run: {}", crate::text::sanitize(command)),
-            ),
-            (),
-        ));
-    }
-    let status = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .env_remove(INFLUXDB_SECRET_ENV)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .with_context(|| "cannot run the --reload command")?;
-    if !status.success() {
-        return Err(anyhow!("the --reload command failed ({status})"));
-    }
-    Ok((
-        (
-            Status::Changed,
-            format!("ran: {}", crate::text::sanitize(command)),
-        ),
-        (),
-    ))
-}
-
 /// Where influxd answers: `--url`, else the first host and the config's HTTP port, on loopback.
 fn target(args: &ProvisionInfluxdbArgs, plan: &Plan) -> Result<(Done, Option<Target>)> {
     if args.admin_user.is_none() && !args.verify {
@@ -582,6 +264,7 @@ fn target(args: &ProvisionInfluxdbArgs, plan: &Plan) -> Result<(Done, Option<Tar
         let (ip, port) = bind_address(&args.config)?;
         // The name to verify: the first host, unless it is a wildcard.
         let host = plan
+            .pair
             .hosts
             .iter()
             .map(ToString::to_string)
@@ -634,8 +317,8 @@ fn probe(
     auth: Option<(String, Zeroizing<Vec<u8>>)>,
     require_auth: bool,
 ) -> Result<Probe> {
-    let ca = inputs::load_chain(&plan.trust, "certificate")?;
-    let ca = if plan.ca_dir.is_some() {
+    let ca = inputs::load_chain(&plan.pair.trust, "certificate")?;
+    let ca = if plan.pair.ca_dir.is_some() {
         ca
     } else {
         ca[..1].to_vec()
@@ -649,22 +332,6 @@ fn probe(
         require_auth,
         timeout: Duration::from_secs(5),
     })
-}
-
-/// The server, once it listens: after a restart influxd takes a moment.
-fn wait_for(target: &Target) -> Result<()> {
-    let addr = target
-        .connect
-        .map_or_else(|| target.addr(Duration::from_secs(1)), Ok)?;
-    for _ in 0..300 {
-        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err(anyhow!(
-        "influxd does not listen on {addr} (30 s): is it running with the new config?"
-    ))
 }
 
 fn secret_bytes(
@@ -695,7 +362,7 @@ fn admin_user(
         ));
     }
     let target = target.context("no server to talk to")?;
-    wait_for(target)?;
+    pair::wait_for(target)?;
     let secret = secret_bytes(args, plan, out)?;
     let probe = probe(plan, target, None, true)?;
     let exp = OffsetDateTime::now_utc().unix_timestamp() + 300;
@@ -781,7 +448,7 @@ fn verify(
         return Ok(((Status::Skipped, "dry run".to_owned()), ()));
     }
     let target = target.context("no server to talk to")?;
-    wait_for(target)?;
+    pair::wait_for(target)?;
     let auth = match (&args.admin_user, args.auth) {
         (Some(user), true) => Some((user.clone(), secret_bytes(args, plan, out)?)),
         _ => None,

@@ -8,6 +8,7 @@
 //! blocks (`pki`, `inputs`, `files`, `config`, `verify::probe`), not copies of them.
 
 mod influxdb;
+mod pair;
 
 use anyhow::Result;
 use serde::Serialize;
