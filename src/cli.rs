@@ -110,7 +110,135 @@ pub enum Command {
 pub enum ProvisionCommand {
     /// HTTPS, token authentication and the first admin user for InfluxDB 1.x, verified
     Influxdb(ProvisionInfluxdbArgs),
+    /// TLS (and basic auth) for Prometheus's own web server, and its scrape job over https
+    Prometheus(ProvisionWebArgs),
+    /// TLS (and basic auth) for node exporter's web server, and Prometheus's job for it
+    NodeExporter(ProvisionWebArgs),
 }
+
+/// TLS (and basic auth) for an exporter-toolkit web server (Prometheus, node exporter), verified.
+///
+/// The steps of provision influxdb for a server configured with --web.config.file: the local CA
+/// (--ca-dir), the key and certificate, the web config (tls_server_config; mutual TLS with
+/// --client-ca; with --basic-auth-user, basic_auth_users with a bcrypt hash of the password from
+/// the secret source: an existing hash of the same password is kept, so a second run changes
+/// nothing), the scrape job in prometheus.yml (--config, --job: scheme https, tls_config, and
+/// basic_auth with the password file), --reload, and --verify (TLS, the service, and with basic
+/// auth: 401 without credentials, 200 with them).
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "clap flags: each bool is one --flag of the command line"
+)]
+#[derive(Debug, Args)]
+#[command(after_long_help = PROVISION_WEB_HELP)]
+pub struct ProvisionWebArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+
+    /// Days of validity of a new certificate [default: 365; at most 36500]
+    #[arg(long, value_name = "N", value_parser = parse_days)]
+    pub days: Option<u32>,
+
+    /// Key type
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    /// Directory for the key and certificate (NAME.key, NAME.crt); created (0755) if missing
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+
+    /// Base file name of the key and certificate [default: prometheus, node-exporter]
+    #[arg(long, value_name = "BASE")]
+    pub name: Option<String>,
+
+    /// The web config the server reads (--web.config.file), written whole
+    #[arg(long, value_name = "FILE")]
+    pub web_config: PathBuf,
+
+    /// CA whose client certificates are required (mutual TLS)
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Issue from the local CA in DIR (ca.crt, ca.key; created if DIR has none) [default: self-signed]
+    #[arg(long, value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+
+    /// Require this user (basic auth); the password comes from the secret source
+    #[arg(long, value_name = "NAME")]
+    pub basic_auth_user: Option<String>,
+
+    #[command(flatten)]
+    pub secret: SecretSourceArgs,
+
+    /// bcrypt cost of the stored hash (4-31; each step doubles the time a login costs once)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// prometheus.yml whose --job is to scrape this server over https
+    #[arg(long, value_name = "FILE", requires = "job")]
+    pub config: Option<PathBuf>,
+
+    /// The scrape job to add or turn to https (Debian's: prometheus, node)
+    #[arg(long, value_name = "NAME", requires = "config")]
+    pub job: Option<String>,
+
+    /// With --job: the job's target [default: FIRST-HOST:PORT]
+    #[arg(long, value_name = "HOST:PORT", requires = "job")]
+    pub target: Option<String>,
+
+    /// The port the server listens on [default: 9090 for Prometheus, 9100 for node exporter]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Owner of the key, certificate and web config (needs root), e.g. prometheus:prometheus
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    /// Command that makes the server read the new files (exporter-toolkit re-reads the web
+    /// config itself; prometheus.yml needs a reload); run only when something changed
+    #[arg(long, value_name = "COMMAND")]
+    pub reload: Option<String>,
+
+    /// Probe the running server at the end
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Renew a certificate that expires within this window
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
+    pub renew_within: std::time::Duration,
+
+    /// Also write a systemd service and timer that renew the certificate daily
+    #[arg(long)]
+    pub renew_timer: bool,
+
+    /// Where --renew-timer writes the units
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/systemd/system",
+        requires = "renew_timer"
+    )]
+    pub systemd_dir: PathBuf,
+
+    /// Show the plan; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+const PROVISION_WEB_HELP: &str = "\
+Examples:
+  sudo certtool provision prometheus --host prometheus.example.com --host localhost \\
+      --out-dir /etc/ssl/prometheus --owner prometheus:prometheus \\
+      --web-config /etc/prometheus/web-config.yml --config /etc/prometheus/prometheus.yml \\
+      --job prometheus --reload 'systemctl reload prometheus' --verify
+  sudo certtool provision node-exporter --host localhost --out-dir /etc/ssl/node-exporter \\
+      --web-config /etc/prometheus/node-web.yml --basic-auth-user prom \\
+      --secret-file /etc/prometheus/node.password --verify
+
+Exit status:
+  0  every step done (or already done)
+  1  a check said no (--verify)
+  2  usage error, bad input or an I/O error; the steps before the failed one stay done";
 
 /// HTTPS, token authentication and the first admin user for InfluxDB 1.x, verified.
 ///
@@ -1042,6 +1170,11 @@ pub struct VerifyArgs {
     /// Fail, rather than warn, when InfluxDB answers a query sent without credentials
     #[arg(long)]
     pub require_auth: bool,
+
+    /// With --url: check HTTP basic auth (Prometheus, node exporter) for this user, with the
+    /// password from the secret source: 200 with it, 401 without
+    #[arg(long, value_name = "NAME", requires = "url", conflicts_with = "user")]
+    pub basic_auth_user: Option<String>,
 
     /// Bound on each connection and request
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_timeout)]

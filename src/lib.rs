@@ -28,6 +28,8 @@
 //! - `provision influxdb` → `commands::provision` (steps) → `inputs`, `pki`, `files`,
 //!   `commands::config::influxdb::apply_v1`, `config::telegraf`, `commands::timer`,
 //!   `verify::probe` (admin user, verify)
+//! - `provision prometheus`, `node-exporter` → `commands::provision::web` → the same steps
+//!   (`provision::pair`), `config::{prometheus, scrape_yml}`, bcrypt, `verify::probe`
 //! - `renew --install-timer`, `--cron` → `commands::timer`
 //! - `completions` → `commands::completions` → `cli`
 //!

@@ -98,8 +98,8 @@ pub fn read_secret(source: &SecretSource, out: &mut Output) -> Result<Secret> {
     }
     if secret.len() < RECOMMENDED_BYTES {
         out.warn(&format!(
-            "the shared secret is only {} bytes; use at least {RECOMMENDED_BYTES} \
-             (certtool secret generate)",
+            "the secret is only {} bytes; use at least {RECOMMENDED_BYTES} \
+             (certtool secret generate makes one)",
             secret.len()
         ))?;
     }

@@ -74,7 +74,7 @@ impl Mode {
 pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
     let mode = Mode::of(args)?;
-    let mut server = None;
+    let mut server: Option<crate::verify::local::Server> = None;
     if let Mode::Local(pair) | Mode::Launch(_, pair) = &mode {
         super::repair_before_reading(out, &pair.cert)?;
         super::repair_before_reading(out, &pair.key)?;
@@ -83,9 +83,32 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
         Mode::Url(url) => {
             let mut target = Target::parse(url)?;
             target.connect = connect_override(args, &target)?;
-            let probe = probe_for(args, target, read_ca(args.ca.as_deref())?, out)?;
+            let mut probe = probe_for(args, target, read_ca(args.ca.as_deref())?, out)?;
+            let Some(user) = &args.basic_auth_user else {
+                let outcome = probe.run(now)?;
+                return finish(
+                    args,
+                    out,
+                    mode.name(),
+                    &outcome.checks,
+                    &outcome.chain,
+                    None,
+                );
+            };
+            // Without credentials the service check would see 401: TLS first, then both sides.
+            let path = if args.kind == ProbeKind::Tls {
+                "/metrics"
+            } else {
+                "/-/healthy"
+            };
+            probe.kind = ProbeKind::Tls;
             let outcome = probe.run(now)?;
-            (outcome.checks, outcome.chain)
+            let mut checks = outcome.checks;
+            if checks.iter().all(|c| c.ok) {
+                let password = read_secret(&args.secret.source(), out)?;
+                checks.extend(basic_auth_checks(&probe, path, user, &password));
+            }
+            (checks, outcome.chain)
         }
         Mode::Launch(service, pair) => launched(args, *service, pair, now, out)?,
         Mode::Local(pair) => {
@@ -94,10 +117,21 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
             (checks, chain)
         }
     };
-    let mode = mode.name();
+    finish(args, out, mode.name(), &checks, &chain, server.as_ref())
+}
+
+/// Report the checks, keep serving if asked, and give the exit status.
+fn finish(
+    args: &VerifyArgs,
+    out: &mut Output,
+    mode: &'static str,
+    checks: &[Check],
+    chain: &[ChainEntry],
+    server: Option<&crate::verify::local::Server>,
+) -> Result<ExitStatus> {
     let ok = checks.iter().all(|c| c.ok);
-    report(out, mode, &checks, &chain)?;
-    if let (Some(server), Some(duration)) = (&server, args.serve_for) {
+    report(out, mode, checks, chain)?;
+    if let (Some(server), Some(duration)) = (server, args.serve_for) {
         out.note(&format!(
             "serving on {} for {} (Ctrl-C stops)",
             server.addr,
@@ -208,6 +242,38 @@ fn split_host_port_pair(value: &str) -> Option<(HostPort<'_>, HostPort<'_>)> {
     let (p1, rest) = rest.split_once(':')?;
     let (h2, p2) = host(rest)?;
     Some(((h1, p1), (h2, p2)))
+}
+
+/// HTTP basic auth on `path`: 200 with the user's password, 401 without credentials.
+fn basic_auth_checks(probe: &Probe, path: &str, user: &str, password: &[u8]) -> Vec<Check> {
+    let with = match probe.status_of(path, Some((user, password))) {
+        Ok(200) => Check::new("basic auth", true, format!("GET {path} as {user}: 200")),
+        Ok(status) => Check::new(
+            "basic auth",
+            false,
+            format!("GET {path} as {user}: {status}, not 200 (wrong password, or no such user)"),
+        ),
+        Err(e) => Check::new("basic auth", false, format!("{e:#}")),
+    };
+    let without = match probe.status_of(path, None) {
+        Ok(401) => Check::new(
+            "auth",
+            true,
+            format!("auth enforced: GET {path} without credentials: 401"),
+        ),
+        Ok(200) => Check::new(
+            "auth",
+            false,
+            format!("auth not enforced: GET {path} without credentials: 200"),
+        ),
+        Ok(status) => Check::new(
+            "auth",
+            false,
+            format!("GET {path} without credentials: {status}"),
+        ),
+        Err(e) => Check::new("auth", false, format!("{e:#}")),
+    };
+    vec![with, without]
 }
 
 fn read_ca(path: Option<&Path>) -> Result<Option<Vec<CertificateDer<'static>>>> {

@@ -243,6 +243,25 @@ impl Probe {
         Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
     }
 
+    /// The status of `GET path`, with HTTP basic auth if given.
+    pub fn status_of(&self, path: &str, basic: Option<(&str, &[u8])>) -> Result<u16> {
+        use base64::Engine as _;
+        let addr = self.target.addr(self.timeout)?;
+        let agent = self.agent(addr);
+        let mut request = agent.get(format!("{}{path}", self.target.base_url()));
+        if let Some((user, password)) = basic {
+            let mut pair = zeroize::Zeroizing::new(format!("{user}:").into_bytes());
+            pair.extend_from_slice(password);
+            let encoded =
+                zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*pair));
+            request = request.header("Authorization", format!("Basic {}", encoded.as_str()));
+        }
+        let response = request
+            .call()
+            .map_err(|e| anyhow::anyhow!("GET {path}: {e}"))?;
+        Ok(response.status().as_u16())
+    }
+
     /// An HTTPS client trusting what the TLS check trusted, connecting where it connected.
     fn agent(&self, addr: SocketAddr) -> ureq::Agent {
         let mut tls = ureq::tls::TlsConfig::builder().provider(ureq::tls::TlsProvider::Rustls);

@@ -340,3 +340,223 @@ fn scopeguard(dir: &Path) -> impl Drop + '_ {
     }
     Unmount(dir)
 }
+
+/// A script that (re)starts `command` by PID, for `--reload`.
+fn restart_script(env: &TestEnv, name: &str, command: &str) -> String {
+    let dir = env.dir.path().display();
+    let script = format!(
+        "#!/bin/sh\nif [ -f {dir}/{name}.pid ]; then kill $(cat {dir}/{name}.pid) 2>/dev/null || true; \
+         while kill -0 $(cat {dir}/{name}.pid) 2>/dev/null; do sleep 0.1; done; fi\n\
+         {command} > {dir}/{name}.log 2>&1 &\necho $! > {dir}/{name}.pid\n"
+    );
+    let path = env.path(&format!("restart-{name}.sh"));
+    fs::write(&path, script).unwrap();
+    crate::support::set_mode(&path, 0o755);
+    path.display().to_string()
+}
+
+/// Stops what a restart script started.
+struct Started<'a>(&'a TestEnv, &'static str);
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        if let Ok(pid) = fs::read_to_string(self.0.path(&format!("{}.pid", self.1))) {
+            let _ = Command::new("kill")
+                .arg(pid.trim())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+#[test]
+fn provision_prometheus_with_basic_auth_scrapes_itself_over_tls() {
+    let shipped = Path::new("/etc/prometheus/prometheus.yml");
+    if !(require_tool("prometheus")
+        && require_tool("promtool")
+        && require_tool("curl")
+        && require(shipped.exists(), "Debian's /etc/prometheus/prometheus.yml"))
+    {
+        return;
+    }
+    let env = TestEnv::new();
+    let port = free_port();
+    let yml = fs::read_to_string(shipped)
+        .unwrap()
+        .replace("localhost:9090", &format!("localhost:{port}"));
+    env.write("prometheus.yml", yml);
+    env.write("prom.password", "a-long-enough-password-0123456789\n");
+    crate::support::set_mode(&env.path("prom.password"), 0o600);
+    let dir = env.dir.path().display().to_string();
+    let reload = restart_script(
+        &env,
+        "prometheus",
+        &format!(
+            "prometheus --config.file={dir}/prometheus.yml --web.config.file={dir}/web.yml \
+             --web.listen-address=127.0.0.1:{port} --storage.tsdb.path={dir}/tsdb"
+        ),
+    );
+    let _prometheus = Started(&env, "prometheus");
+    let port_s = port.to_string();
+    let args = [
+        "provision",
+        "prometheus",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "ssl",
+        "--web-config",
+        "web.yml",
+        "--config",
+        "prometheus.yml",
+        "--job",
+        "prometheus",
+        "--basic-auth-user",
+        "prom",
+        "--secret-file",
+        "prom.password",
+        "--bcrypt-cost",
+        "4",
+        "--port",
+        &port_s,
+        "--reload",
+        &reload,
+        "--verify",
+        "--json",
+    ];
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)))
+    };
+    let out = env.certtool(&args);
+    let report = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    for (step, status) in [
+        ("certificate", "created"),
+        ("web config", "created"),
+        ("scrape job", "changed"),
+        ("reload", "changed"),
+        ("verify", "unchanged"),
+    ] {
+        assert_eq!(status_of(&report, step), status, "{report:#}");
+    }
+    // What promtool makes of the files.
+    for args in [
+        ["check", "web-config", "web.yml"],
+        ["check", "config", "prometheus.yml"],
+    ] {
+        let out = Command::new("promtool")
+            .args(args)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    // Again: nothing changes (the password's hash is kept), nothing restarts.
+    let before = fs::read(env.path("web.yml")).unwrap();
+    let out = env.certtool(&args);
+    let report = json(&out);
+    assert_eq!(report["changed"], false, "{report:#}");
+    assert_eq!(fs::read(env.path("web.yml")).unwrap(), before);
+    // Prometheus scrapes itself over TLS with basic auth: up == 1.
+    let up = crate::support::prometheus_up_as(
+        &env.path("ssl/prometheus.crt"),
+        port,
+        "prometheus",
+        Some("prom:a-long-enough-password-0123456789"),
+    );
+    assert!(up.contains(r#","1"]"#), "{up}");
+}
+
+#[test]
+fn provision_node_exporter_with_basic_auth_refuses_strangers() {
+    if !(require_tool("prometheus-node-exporter") && require_tool("curl")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let port = free_port();
+    env.write("node.password", "node-password-0123456789abcdef\n");
+    crate::support::set_mode(&env.path("node.password"), 0o600);
+    let dir = env.dir.path().display().to_string();
+    let reload = restart_script(
+        &env,
+        "node",
+        &format!(
+            "prometheus-node-exporter --web.config.file={dir}/node-web.yml \
+             --web.listen-address=127.0.0.1:{port} --collector.disable-defaults --collector.time"
+        ),
+    );
+    let _node = Started(&env, "node");
+    let port_s = port.to_string();
+    let out = env.certtool(&[
+        "provision",
+        "node-exporter",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "ssl",
+        "--web-config",
+        "node-web.yml",
+        "--basic-auth-user",
+        "prom",
+        "--secret-file",
+        "node.password",
+        "--bcrypt-cost",
+        "4",
+        "--port",
+        &port_s,
+        "--reload",
+        &reload,
+        "--verify",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("GET /metrics: 401 without credentials, 200 as prom"),
+        "{text}"
+    );
+    let code = |user: Option<&str>| {
+        let mut curl = Command::new("curl");
+        curl.args([
+            "--silent",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code}",
+            "--cacert",
+        ])
+        .arg(env.path("ssl/node-exporter.crt"))
+        .arg(format!("https://localhost:{port}/metrics"));
+        if let Some(user) = user {
+            curl.args(["-u", user]);
+        }
+        stdout(&curl.output().unwrap())
+    };
+    assert_eq!(code(None), "401");
+    assert_eq!(code(Some("prom:wrong")), "401");
+    assert_eq!(code(Some("prom:node-password-0123456789abcdef")), "200");
+    // verify --url learns basic auth: 200 with the password, 401 without.
+    let url = format!("https://localhost:{port}");
+    let probe = [
+        "verify",
+        "--url",
+        &url,
+        "--ca",
+        "ssl/node-exporter.crt",
+        "--kind",
+        "tls",
+        "--basic-auth-user",
+        "prom",
+    ];
+    let out = env.certtool(&[&probe[..], &["--secret-file", "node.password"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("auth enforced"), "{}", stdout(&out));
+    env.write("wrong.password", "not-the-password-0123456789abcdef\n");
+    crate::support::set_mode(&env.path("wrong.password"), 0o600);
+    let out = env.certtool(&[&probe[..], &["--secret-file", "wrong.password"]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}

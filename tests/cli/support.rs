@@ -484,14 +484,23 @@ pub fn curl_code(args: &[&str], url: &str) -> String {
 /// Prometheus's answer to `up{job="JOB"}` (over https, trusting `cacert`), once the job is up
 /// or after about 25 s.
 pub fn prometheus_up(cacert: &Path, port: u16, job: &str) -> String {
+    prometheus_up_as(cacert, port, job, None)
+}
+
+/// [`prometheus_up`], asking as `user` (`NAME:PASSWORD`, HTTP basic auth).
+pub fn prometheus_up_as(cacert: &Path, port: u16, job: &str, user: Option<&str>) -> String {
     let mut up = String::new();
     for _ in 0..100 {
-        up = stdout(&run(Command::new("curl")
-            .args(["--silent", "--max-time", "5", "--get", "--data-urlencode"])
+        let mut curl = Command::new("curl");
+        curl.args(["--silent", "--max-time", "5", "--get", "--data-urlencode"])
             .arg(format!("query=up{{job=\"{job}\"}}"))
             .arg("--cacert")
             .arg(cacert)
-            .arg(format!("https://localhost:{port}/api/v1/query"))));
+            .arg(format!("https://localhost:{port}/api/v1/query"));
+        if let Some(user) = user {
+            curl.args(["-u", user]);
+        }
+        up = stdout(&run(&mut curl));
         if up.contains(r#","1"]"#) {
             break;
         }

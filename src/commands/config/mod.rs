@@ -73,7 +73,7 @@ pub(crate) fn edit_in_place(
 
 /// Write a planned edit together with the files that must change with it (the env file of
 /// `config influxdb --auth`), as one set: all or nothing, even if certtool is killed.
-fn write_edit(mut edited: Edited, planned: &[PlannedFile]) -> Result<Edited> {
+pub(crate) fn write_edit(mut edited: Edited, planned: &[PlannedFile]) -> Result<Edited> {
     if planned.is_empty() {
         return Ok(edited);
     }
@@ -116,7 +116,7 @@ fn plan_edit(
 }
 
 /// [`plan_edit`] for any text format: `transform` turns the file's text into the new text.
-fn plan_text_edit(
+pub(crate) fn plan_text_edit(
     path: &Path,
     edit: &EditArgs,
     ceiling: u32,

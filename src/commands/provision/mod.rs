@@ -9,6 +9,7 @@
 
 mod influxdb;
 mod pair;
+mod web;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -21,6 +22,8 @@ use crate::output::{Output, Report, Text};
 pub fn run(cmd: &ProvisionCommand, out: &mut Output) -> Result<ExitStatus> {
     match cmd {
         ProvisionCommand::Influxdb(args) => influxdb::run(args, out),
+        ProvisionCommand::Prometheus(args) => web::run(web::Server::Prometheus, args, out),
+        ProvisionCommand::NodeExporter(args) => web::run(web::Server::NodeExporter, args, out),
     }
 }
 
