@@ -1103,7 +1103,7 @@ Exit status:
 #[derive(Debug, Args)]
 #[command(
     after_long_help = VERIFY_HELP,
-    group = clap::ArgGroup::new("mode").required(true).args(["cert", "bundle", "url"]),
+    group = clap::ArgGroup::new("mode").required(true).args(["cert", "bundle", "url", "targets"]),
     mut_arg("template_dir", |a| a.requires("launch"))
 )]
 pub struct VerifyArgs {
@@ -1133,9 +1133,18 @@ pub struct VerifyArgs {
     #[arg(long = "host", value_name = "NAME|IP")]
     pub hosts: Vec<String>,
 
-    /// Probe a running server at https://HOST:PORT
-    #[arg(long, value_name = "URL", conflicts_with_all = ["cert", "launch"])]
-    pub url: Option<String>,
+    /// Probe a running server at https://HOST:PORT; repeatable: several are probed at once
+    #[arg(id = "url", long = "url", value_name = "URL", conflicts_with_all = ["cert", "launch"])]
+    pub urls: Vec<String>,
+
+    /// Probe every URL in FILE (one per line; # comments), concurrently
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "bundle", "launch", "resolve", "connect_to"])]
+    pub targets: Option<PathBuf>,
+
+    /// With several URLs: print Prometheus metrics per target (probe success, the served
+    /// certificates' earliest expiry), for node_exporter's textfile collector
+    #[arg(long)]
+    pub prometheus: bool,
 
     /// With --url: connect to ADDR for HOST:PORT instead of resolving HOST, as curl's --resolve
     /// (the name is still verified: wildcard and DNS names can be checked on loopback)

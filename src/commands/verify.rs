@@ -37,6 +37,8 @@ enum Mode {
     Local(PairPaths),
     /// A running server.
     Url(String),
+    /// Several running servers, probed concurrently.
+    Fleet(Vec<String>),
     /// A real server launched with the pair.
     Launch(launch::Service, PairPaths),
 }
@@ -54,7 +56,17 @@ impl Mode {
                 },
             )
         };
-        Ok(match (&args.url, args.launch) {
+        if args.targets.is_some() || args.urls.len() > 1 {
+            return Ok(Mode::Fleet(fleet_urls(args)?));
+        }
+        if args.prometheus {
+            return Err(Error::invalid(
+                "--prometheus is for several targets",
+                "give more than one --url, or --targets FILE",
+            )
+            .into());
+        }
+        Ok(match (args.urls.first(), args.launch) {
             (Some(url), _) => Mode::Url(url.clone()),
             (None, Some(service)) => Mode::Launch(service, pair()?),
             (None, None) => Mode::Local(pair()?),
@@ -65,6 +77,7 @@ impl Mode {
         match self {
             Mode::Local(_) => "local",
             Mode::Url(_) => "url",
+            Mode::Fleet(_) => "fleet",
             Mode::Launch(..) => "launch",
         }
     }
@@ -80,6 +93,7 @@ pub fn run(args: &VerifyArgs, out: &mut Output) -> Result<ExitStatus> {
         super::repair_before_reading(out, &pair.key)?;
     }
     let (checks, chain) = match &mode {
+        Mode::Fleet(urls) => return fleet(args, urls, now, out),
         Mode::Url(url) => {
             let mut target = Target::parse(url)?;
             target.connect = connect_override(args, &target)?;
@@ -242,6 +256,240 @@ fn split_host_port_pair(value: &str) -> Option<(HostPort<'_>, HostPort<'_>)> {
     let (p1, rest) = rest.split_once(':')?;
     let (h2, p2) = host(rest)?;
     Some(((h1, p1), (h2, p2)))
+}
+
+/// The URLs of `--url` (repeated) and `--targets FILE`.
+fn fleet_urls(args: &VerifyArgs) -> Result<Vec<String>> {
+    let mut urls = args.urls.clone();
+    if let Some(file) = &args.targets {
+        let bytes = crate::files::read_input(file)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::invalid(
+                format!("'{}' is not text", file.display()),
+                "one URL per line",
+            )
+        })?;
+        urls.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned),
+        );
+    }
+    if urls.is_empty() {
+        return Err(Error::invalid(
+            "no targets to probe",
+            "give --url URL, or URLs in --targets FILE",
+        )
+        .into());
+    }
+    // Every URL is checked before any connection is made: one bad line is an input error.
+    for url in &urls {
+        Target::parse(url)?;
+    }
+    Ok(urls)
+}
+
+/// How many targets are probed at once: enough to hide each one's round trips, few enough not
+/// to look like an attack on a shared network.
+const FLEET_WORKERS: usize = 32;
+
+/// Probe every URL, `FLEET_WORKERS` at a time, each bounded by `--timeout`.
+fn fleet(
+    args: &VerifyArgs,
+    urls: &[String],
+    now: OffsetDateTime,
+    out: &mut Output,
+) -> Result<ExitStatus> {
+    let ca = read_ca(args.ca.as_deref())?;
+    let auth = match &args.user {
+        Some(user) => Some((user.clone(), read_secret(&args.secret.source(), out)?)),
+        None => None,
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<FleetTarget>>> =
+        std::sync::Mutex::new((0..urls.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..FLEET_WORKERS.min(urls.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(url) = urls.get(i) else { break };
+                    let result = probe_one(args, url, ca.clone(), auth.clone(), now);
+                    if let Ok(mut all) = results.lock() {
+                        all[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let targets: Vec<FleetTarget> = results
+        .into_inner()
+        .map_err(|_| anyhow!("a probe thread panicked"))?
+        .into_iter()
+        .flatten()
+        .collect();
+    let ok = targets.iter().all(|t| t.ok);
+    if args.prometheus {
+        out.refuse_json("Prometheus metrics are text", "drop --json or --prometheus")?;
+        out.data(&fleet_metrics(&targets, now))?;
+    } else {
+        out.report(&FleetReport { targets: &targets })?;
+    }
+    Ok(ExitStatus::from_ok(ok))
+}
+
+fn probe_one(
+    args: &VerifyArgs,
+    url: &str,
+    ca: Option<Vec<CertificateDer<'static>>>,
+    auth: Option<(String, zeroize::Zeroizing<Vec<u8>>)>,
+    now: OffsetDateTime,
+) -> FleetTarget {
+    let started = Instant::now();
+    let outcome = Target::parse(url)
+        .map_err(anyhow::Error::from)
+        .and_then(|target| {
+            Probe {
+                target,
+                ca,
+                insecure: args.insecure,
+                kind: args.kind,
+                auth,
+                require_auth: args.require_auth,
+                timeout: args.timeout,
+            }
+            .run(now)
+        });
+    let seconds = started.elapsed().as_secs_f64();
+    match outcome {
+        Ok(outcome) => FleetTarget {
+            url: url.to_owned(),
+            ok: outcome.checks.iter().all(|c| c.ok),
+            checks: outcome.checks,
+            chain: outcome.chain,
+            seconds,
+        },
+        Err(e) => FleetTarget {
+            url: url.to_owned(),
+            ok: false,
+            checks: vec![Check::new("tls", false, format!("{e:#}"))],
+            chain: Vec::new(),
+            seconds,
+        },
+    }
+}
+
+/// One target of a fleet probe.
+#[derive(Serialize)]
+struct FleetTarget {
+    url: String,
+    ok: bool,
+    checks: Vec<Check>,
+    chain: Vec<ChainEntry>,
+    #[serde(skip)]
+    seconds: f64,
+}
+
+impl FleetTarget {
+    /// The earliest notAfter of the served chain, as Unix seconds.
+    fn earliest_expiry(&self) -> Option<i64> {
+        self.chain
+            .iter()
+            .filter_map(|c| crate::pki::validity::parse_time(&c.not_after).ok())
+            .map(OffsetDateTime::unix_timestamp)
+            .min()
+    }
+}
+
+#[derive(Serialize)]
+struct FleetReport<'a> {
+    targets: &'a [FleetTarget],
+}
+
+impl crate::output::Report for FleetReport<'_> {
+    fn ok(&self) -> bool {
+        self.targets.iter().all(|t| t.ok)
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let mut text = String::new();
+        for t in self.targets {
+            let status = if t.ok { "ok  " } else { "FAIL" };
+            let detail = if let Some(c) = t.checks.iter().find(|c| !c.ok) {
+                format!("{}: {}", c.check, c.detail)
+            } else {
+                let names: Vec<&str> = t.checks.iter().map(|c| c.check).collect();
+                let expiry = t
+                    .chain
+                    .first()
+                    .map(|c| format!("; expires {} ({} days)", c.not_after, c.days_left));
+                format!("{}{}", names.join(", "), expiry.unwrap_or_default())
+            };
+            let _ = writeln!(
+                text,
+                "{status}  {}  {detail}",
+                crate::text::sanitize(&t.url)
+            );
+        }
+        let failed = self.targets.iter().filter(|t| !t.ok).count();
+        let _ = writeln!(
+            text,
+            "verify: {} of {} targets passed",
+            self.targets.len() - failed,
+            self.targets.len()
+        );
+        crate::output::Text::listing(text)
+    }
+}
+
+/// Per target: whether the probe passed and when the earliest served certificate expires (as
+/// `blackbox_exporter`'s `probe_success` and `probe_ssl_earliest_cert_expiry`).
+fn fleet_metrics(targets: &[FleetTarget], now: OffsetDateTime) -> String {
+    let label = |url: &str| url.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut text = String::from(
+        "# HELP certtool_probe_success Whether every check of the target passed.\n\
+         # TYPE certtool_probe_success gauge\n",
+    );
+    for t in targets {
+        let _ = writeln!(
+            text,
+            "certtool_probe_success{{url=\"{}\"}} {}",
+            label(&t.url),
+            u8::from(t.ok)
+        );
+    }
+    text.push_str(
+        "# HELP certtool_probe_ssl_earliest_cert_expiry Earliest notAfter of the served chain, Unix seconds.\n\
+         # TYPE certtool_probe_ssl_earliest_cert_expiry gauge\n",
+    );
+    for t in targets {
+        if let Some(expiry) = t.earliest_expiry() {
+            let _ = writeln!(
+                text,
+                "certtool_probe_ssl_earliest_cert_expiry{{url=\"{}\"}} {expiry}",
+                label(&t.url)
+            );
+        }
+    }
+    text.push_str(
+        "# HELP certtool_probe_duration_seconds How long the target's probe took.\n\
+         # TYPE certtool_probe_duration_seconds gauge\n",
+    );
+    for t in targets {
+        let _ = writeln!(
+            text,
+            "certtool_probe_duration_seconds{{url=\"{}\"}} {:.6}",
+            label(&t.url),
+            t.seconds
+        );
+    }
+    let _ = writeln!(
+        text,
+        "# HELP certtool_probe_timestamp_seconds When the probes ran.\n# TYPE certtool_probe_timestamp_seconds gauge\ncerttool_probe_timestamp_seconds {}",
+        now.unix_timestamp()
+    );
+    text
 }
 
 /// HTTP basic auth on `path`: 200 with the user's password, 401 without credentials.

@@ -3,6 +3,7 @@
 //! and inspect showing what a certificate may be used for, as OpenSSL reads it.
 
 use std::fs;
+use std::io::Write as _;
 
 use crate::support::{
     TestEnv, openssl, openssl_leaf, openssl_server, require_tool, start_influxd, stderr, stdout,
@@ -314,4 +315,98 @@ fn inspect_shows_usages_path_length_and_name_constraints_as_openssl_reads_them()
     let cert = &json["certificates"][0];
     assert_eq!(cert["path_len"], 0);
     assert_eq!(cert["name_constraints"]["permitted"][0], "DNS:example.com");
+}
+
+#[test]
+fn fleet_verification_probes_every_target_and_reports_each() {
+    if !require_tool("openssl") {
+        return;
+    }
+    let env = TestEnv::new();
+    env.ca(&[]);
+    env.issue(&["--host", "localhost", "--name", "a"]);
+    env.selfsigned(&["--host", "localhost", "--name", "stranger"]);
+    let good: Vec<_> = (0..3)
+        .map(|_| openssl_server(&env.path("a.crt"), &env.path("a.key")))
+        .collect();
+    let bad = openssl_server(&env.path("stranger.crt"), &env.path("stranger.key"));
+    let mut lines: Vec<String> = good
+        .iter()
+        .map(|s| format!("https://localhost:{}", s.port))
+        .collect();
+    lines.push(format!("https://localhost:{}", bad.port));
+    env.write(
+        "targets.txt",
+        format!("# the fleet\n{}\n", lines.join("\n")),
+    );
+    let probe = [
+        "--targets",
+        "targets.txt",
+        "--ca",
+        "ca.crt",
+        "--kind",
+        "tls",
+    ];
+    let (code, text) = verify(&env, &probe);
+    assert_eq!(code, Some(1), "one target fails: {text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("ok ")).count(),
+        3,
+        "{text}"
+    );
+    let failed: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(failed.len(), 1, "{text}");
+    assert!(
+        failed[0].contains(&bad.port.to_string()) && failed[0].contains("not trusted"),
+        "{text}"
+    );
+    // --url repeated works the same; all good ones pass.
+    let urls: Vec<&str> = lines[..3]
+        .iter()
+        .flat_map(|u| ["--url", u.as_str()])
+        .collect();
+    let (code, text) = verify(
+        &env,
+        &[&urls[..], &["--ca", "ca.crt", "--kind", "tls"]].concat(),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    // JSON: one object per target under "targets".
+    let out = env.certtool(&[&["--json", "verify"][..], &probe].concat());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["targets"].as_array().unwrap().len(), 4);
+    assert_eq!(report["ok"], false);
+    // --prometheus: what promtool accepts as metrics.
+    let out = env.certtool(&[&["verify"][..], &probe, &["--prometheus"]].concat());
+    let metrics = stdout(&out);
+    assert_eq!(
+        metrics.matches("certtool_probe_success{").count(),
+        4,
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("certtool_probe_ssl_earliest_cert_expiry{"),
+        "{metrics}"
+    );
+    if require_tool("promtool") {
+        let mut check = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        check
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        let result = check.wait_with_output().unwrap();
+        assert!(
+            result.status.success(),
+            "{}{}",
+            stdout(&result),
+            stderr(&result)
+        );
+    }
 }
