@@ -165,6 +165,25 @@ b2=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv
 row "verify --cert --key vs the same two handshakes with s_client (-tls1_3, -tls1_2)" "$a" "$b2" "2x s_client"
 startup_row "verify --cert --key vs fn main(){}" "$verify"
 
+# --- Fleet verification: 100 TLS endpoints on loopback (openssl s_server on 100 ports) --------
+: > "$work/targets"
+fleet_pids=""
+for i in $(seq 100); do
+    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    openssl s_server -quiet -accept "127.0.0.1:$p" -cert "$work/lh.crt" -key "$work/lh.key" -www >/dev/null 2>&1 &
+    fleet_pids="$fleet_pids $!"
+    echo "https://localhost:$p" >> "$work/targets"
+done
+sleep 2
+loop="$work/s_client_loop.sh"
+{ echo '#!/bin/sh'; while read -r u; do
+    echo "openssl s_client -connect 127.0.0.1:${u##*:} -servername localhost -CAfile $work/lh.crt -verify_return_error </dev/null >/dev/null 2>&1"
+  done < "$work/targets"; } > "$loop"; chmod +x "$loop"
+a=$(median_ms fleet 10 "$bin verify --targets $work/targets --ca $work/lh.crt --kind tls")
+b=$(median_ms s_client_loop 5 "$loop")
+row "verify --targets, 100 endpoints vs a loop of openssl s_client -verify_return_error" "$a" "$b" "s_client loop"
+kill $fleet_pids
+
 # --- provision influxdb: the second (no-op) run, whole process; target <= 15 ms --------------
 printf '[http]\n  # https-enabled = false\n' > "$work/influxdb.conf"
 prov="$bin provision influxdb --host localhost --host 127.0.0.1 --out-dir $work/prov --config $work/influxdb.conf --auth"
