@@ -100,9 +100,34 @@ pub enum Command {
     /// One command from a bare host to verified HTTPS (and auth) for a server
     #[command(subcommand)]
     Provision(ProvisionCommand),
+    /// Ask, on a terminal, what to provision; then run (and print) that provision command
+    Init(InitArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
+
+/// Ask, on a terminal, what to provision; then run (and print) that provision command.
+///
+/// The questions: which server (InfluxDB 1.x, Prometheus, node exporter), its host names
+/// (pre-filled from this machine's name), self-signed or a local CA, validity, where the files
+/// go, authentication, which config to edit, the reload command, verification and a renewal
+/// timer. Nothing is written until the last answer: the equivalent certtool provision command
+/// is shown, run on confirmation, and printed again so the next time is scriptable. Without a
+/// terminal it never asks: it exits 2 naming the provision commands. Ctrl-C at any question
+/// leaves nothing written.
+#[derive(Debug, Args)]
+#[command(after_long_help = INIT_HELP)]
+pub struct InitArgs {}
+
+const INIT_HELP: &str = "\
+Examples:
+  sudo certtool init
+  certtool provision influxdb --help
+
+Exit status:
+  0  the provision command ran (see its own exit status), or nothing was to be done
+  1  the provision command found a check that failed
+  2  no terminal to ask on, Ctrl-C, or the provision command's input error";
 
 /// The `provision` subcommands (described on `Command::Provision`).
 #[derive(Debug, Subcommand)]

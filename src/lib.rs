@@ -30,6 +30,7 @@
 //!   `verify::probe` (admin user, verify)
 //! - `provision prometheus`, `node-exporter` → `commands::provision::web` → the same steps
 //!   (`provision::pair`), `config::{prometheus, scrape_yml}`, bcrypt, `verify::probe`
+//! - `init` → `commands::init` (dialoguer questions) → runs `certtool provision ...`
 //! - `renew --install-timer`, `--cron` → `commands::timer`
 //! - `completions` → `commands::completions` → `cli`
 //!

@@ -7,6 +7,7 @@ pub mod ca;
 pub mod check;
 pub mod completions;
 pub mod config;
+pub mod init;
 pub mod inspect;
 pub mod jwt;
 pub mod perms;
@@ -43,6 +44,7 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
         Command::Secret(cmd) => secret::run(cmd, out),
         Command::Jwt(cmd) => jwt::run(cmd, out),
         Command::Provision(cmd) => provision::run(cmd, out),
+        Command::Init(_) => init::run(out),
         Command::Completions(args) => completions::run(args, out),
     }
 }

@@ -18,6 +18,7 @@ mod config;
 mod docs;
 mod first_use;
 mod hardening;
+mod init;
 mod inspect;
 mod interop;
 mod json;

@@ -560,3 +560,28 @@ fn provision_node_exporter_with_basic_auth_refuses_strangers() {
     let out = env.certtool(&[&probe[..], &["--secret-file", "wrong.password"]].concat());
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
 }
+
+#[test]
+fn a_lifetime_inside_the_renewal_window_is_refused_before_anything_is_done() {
+    let env = TestEnv::new();
+    env.write("influxdb.conf", "[http]\n");
+    let out = env.certtool(&[
+        "provision",
+        "influxdb",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "ssl",
+        "--config",
+        "influxdb.conf",
+        "--days",
+        "30",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("always due for renewal"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!env.path("ssl").exists());
+}

@@ -52,6 +52,16 @@ impl Plan {
             .unwrap_or(crate::commands::selfsigned::DEFAULT_DAYS);
         // Validity is worked out again when a certificate is made; this checks the flag now.
         crate::pki::Validity::new(now, Some(days), None, None, days)?;
+        if u64::from(days) * 86_400 <= flags.renew_within.as_secs() {
+            return Err(Error::invalid(
+                format!(
+                    "a certificate for {days} days is always due for renewal with --renew-within {}",
+                    crate::commands::renew::window_text(flags.renew_within)
+                ),
+                "give a longer --days, or a shorter --renew-within: else every run issues a new one",
+            )
+            .into());
+        }
         let paths = OutputPaths {
             cert: flags.out_dir.join(format!("{}.crt", flags.name)),
             key: flags.out_dir.join(format!("{}.key", flags.name)),
