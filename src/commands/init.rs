@@ -39,6 +39,26 @@ pub fn run(out: &mut Output) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let exe = std::env::current_exe().context("cannot tell where certtool is")?;
+    // A password file named in the answers that does not exist yet is made now (0600, by
+    // certtool secret generate): the wizard's "generate a password".
+    for flag in ["--admin-password-file", "--secret-file"] {
+        let Some(file) = argv
+            .iter()
+            .position(|a| a == flag)
+            .and_then(|i| argv.get(i + 1))
+        else {
+            continue;
+        };
+        if !std::path::Path::new(file).exists() {
+            let made = std::process::Command::new(&exe)
+                .args(["secret", "generate", "--out", file])
+                .status()
+                .context("cannot run certtool secret generate")?;
+            if !made.success() {
+                return Ok(ExitStatus::InputError);
+            }
+        }
+    }
     let status = std::process::Command::new(exe)
         .args(&argv[1..])
         .status()
@@ -169,7 +189,7 @@ fn ask_config(influxdb: bool, config_default: &str, argv: &mut Vec<String>) -> R
                     admin,
                     "--admin-password-file".to_owned(),
                     input(
-                        "File holding its password (certtool secret generate --out FILE makes one)",
+                        "File holding its password (made if missing)",
                         "/etc/influxdb/admin.password",
                     )?,
                 ]);
@@ -187,7 +207,7 @@ fn ask_config(influxdb: bool, config_default: &str, argv: &mut Vec<String>) -> R
                 user,
                 "--secret-file".to_owned(),
                 input(
-                    "File holding the password",
+                    "File holding the password (made if missing)",
                     "/etc/prometheus/basic-auth.password",
                 )?,
             ]);

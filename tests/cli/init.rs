@@ -66,6 +66,7 @@ fn init_asks_runs_provision_and_prints_it_for_next_time() {
     let dir = env.dir.path().display().to_string();
     let ssl = format!("{dir}/ssl\r");
     let web = format!("{dir}/web.yml\r");
+    let password = format!("{dir}/basic.password\r");
     let (code, text) = on_a_pty(
         &env,
         &[
@@ -76,7 +77,8 @@ fn init_asks_runs_provision_and_prints_it_for_next_time() {
             ("Directory for the key", &ssl),
             ("Owner of the files", "\r"),
             ("Web config to write", &web),
-            ("Basic auth user", "\r"),
+            ("Basic auth user", "prom\r"),
+            ("File holding the password", &password),
             ("read the new files", "true\r"),
             ("Check the running server", "n"),
             ("renewal timer", "n"),
@@ -87,6 +89,13 @@ fn init_asks_runs_provision_and_prints_it_for_next_time() {
     assert!(
         env.path("ssl/prometheus.crt").exists() && env.path("web.yml").exists(),
         "{text}"
+    );
+    // The password file the answers named was made (0600), and its hash is in the web config.
+    assert_eq!(crate::support::mode(&env.path("basic.password")), 0o600);
+    assert!(
+        std::fs::read_to_string(env.path("web.yml"))
+            .unwrap()
+            .contains("basic_auth_users")
     );
     let line = text
         .lines()
