@@ -197,6 +197,13 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
         assert_eq!(status_of(&report, step), status, "{report:#}");
     }
     assert!(report["certificate"]["sha256_fingerprint"].is_string());
+    let modes: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["0600", "0644"], "{report:#}");
     let telegraf = fs::read_to_string(env.path("etc/telegraf.conf")).unwrap();
     assert!(
         telegraf.contains(&format!("urls = [\"https://localhost:{port}\"]"))

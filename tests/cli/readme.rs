@@ -226,6 +226,18 @@ fn what_each_tour_shows(name: &str, text: &str, root: &Path, prom_port: u16) {
                 "{text}"
             );
         }
+        n if n.starts_with("6-") => {
+            for step in ["ca", "certificate", "web config", "scrape job"] {
+                assert!(
+                    text.contains(&format!("unchanged  {step:<11}")),
+                    "{step}: {text}"
+                );
+            }
+            assert!(
+                text.contains("Prometheus answered GET /-/healthy"),
+                "{text}"
+            );
+        }
         n if n.starts_with("3-") => {
             assert!(
                 text.contains("Prometheus answered GET /-/healthy"),

@@ -77,6 +77,9 @@ pub struct Run {
     /// The config diff of a dry run (secrets masked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// The files this run wrote (keys, certificates, web configs; config edits are in `steps`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<crate::files::Written>,
     /// The server's certificate after the run, described as `inspect` describes certificates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<crate::pki::parse::CertInfo>,

@@ -289,6 +289,7 @@ pub(super) fn certificate(
         now,
         ca.is_none(),
     )?);
+    run.files.extend(written.iter().cloned());
     let files: Vec<String> = written
         .iter()
         .map(|w| {

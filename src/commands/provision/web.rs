@@ -81,7 +81,7 @@ pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<
     let password = password.flatten();
     changed |= run
         .step("web config", |run| {
-            web_config(args, &plan, password.as_ref(), run.dry_run)
+            web_config(args, &plan, password.as_ref(), run)
         })
         .unwrap_or(false);
     if let (Some(config), Some(job)) = (&args.config, &args.job) {
@@ -185,8 +185,9 @@ fn web_config(
     args: &ProvisionWebArgs,
     plan: &pair::Plan,
     password: Option<&Zeroizing<Vec<u8>>>,
-    dry_run: bool,
+    run: &mut Run,
 ) -> Result<(Done, bool)> {
+    let dry_run = run.dry_run;
     let template = Template::PrometheusWebConfig.load(None)?;
     let client_ca = args.client_ca.as_deref().map(absolute).transpose()?;
     let mut text = crate::config::prometheus::web_config(
@@ -222,7 +223,7 @@ fn web_config(
     if !dry_run {
         let mut file = PlannedFile::new(args.web_config.clone(), FileKind::Config, text.as_bytes());
         file.mode = mode;
-        files::write_all(
+        let written = files::write_all(
             &[file],
             WriteOptions {
                 force: true,
@@ -230,6 +231,7 @@ fn web_config(
                 ..WriteOptions::default()
             },
         )?;
+        run.files.extend(written);
     }
     let what = if password.is_some() {
         "tls_server_config, basic_auth_users"
