@@ -158,19 +158,7 @@ pub enum ProvisionCommand {
 #[command(after_long_help = PROVISION_WEB_HELP)]
 pub struct ProvisionWebArgs {
     #[command(flatten)]
-    pub hosts: HostArgs,
-
-    /// Days of validity of a new certificate [default: 365; at most 36500]
-    #[arg(long, value_name = "N", value_parser = parse_days)]
-    pub days: Option<u32>,
-
-    /// Key type
-    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
-    pub key_type: KeyType,
-
-    /// Directory for the key and certificate (NAME.key, NAME.crt); created (0755) if missing
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: PathBuf,
+    pub pair: ProvisionPairArgs,
 
     /// Base file name of the key and certificate [default: prometheus, node-exporter]
     #[arg(long, value_name = "BASE")]
@@ -183,10 +171,6 @@ pub struct ProvisionWebArgs {
     /// CA whose client certificates are required (mutual TLS)
     #[arg(long, value_name = "FILE")]
     pub client_ca: Option<PathBuf>,
-
-    /// Issue from the local CA in DIR (ca.crt, ca.key; created if DIR has none) [default: self-signed]
-    #[arg(long, value_name = "DIR")]
-    pub ca_dir: Option<PathBuf>,
 
     /// Require this user (basic auth); the password comes from the secret source
     #[arg(long, value_name = "NAME")]
@@ -215,10 +199,6 @@ pub struct ProvisionWebArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Owner of the key, certificate and web config (needs root), e.g. prometheus:prometheus
-    #[arg(long, value_name = "USER[:GROUP]")]
-    pub owner: Option<String>,
-
     /// Command that makes the server read the new files (exporter-toolkit re-reads the web
     /// config itself; prometheus.yml needs a reload); run only when something changed
     #[arg(long, value_name = "COMMAND")]
@@ -227,27 +207,6 @@ pub struct ProvisionWebArgs {
     /// Probe the running server at the end
     #[arg(long)]
     pub verify: bool,
-
-    /// Renew a certificate that expires within this window
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
-    pub renew_within: std::time::Duration,
-
-    /// Also write a systemd service and timer that renew the certificate daily
-    #[arg(long)]
-    pub renew_timer: bool,
-
-    /// Where --renew-timer writes the units
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "/etc/systemd/system",
-        requires = "renew_timer"
-    )]
-    pub systemd_dir: PathBuf,
-
-    /// Show the plan; write nothing
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 const PROVISION_WEB_HELP: &str = "\
@@ -264,6 +223,55 @@ Exit status:
   0  every step done (or already done)
   1  a check said no (--verify)
   2  usage error, bad input or an I/O error; the steps before the failed one stay done";
+
+/// What every `provision` takes for the server's pair, and how the run goes.
+#[derive(Debug, Args)]
+pub struct ProvisionPairArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+
+    /// Days of validity of a new certificate [default: 365; at most 36500]
+    #[arg(long, value_name = "N", value_parser = parse_days)]
+    pub days: Option<u32>,
+
+    /// Key type
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    /// Directory for the key and certificate (NAME.key, NAME.crt); created (0755) if missing
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+
+    /// Issue from the local CA in DIR (ca.crt, ca.key; created if DIR has none) [default: self-signed]
+    #[arg(long, value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+
+    /// Owner of the files written (needs root), e.g. influxdb:influxdb
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    /// Renew a certificate that expires within this window
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
+    pub renew_within: std::time::Duration,
+
+    /// Also write a systemd service and timer that renew the certificate daily (and run
+    /// --reload after a renewal)
+    #[arg(long)]
+    pub renew_timer: bool,
+
+    /// Where --renew-timer writes the units
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/systemd/system",
+        requires = "renew_timer"
+    )]
+    pub systemd_dir: PathBuf,
+
+    /// Show the plan (and the config diff); write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 /// HTTPS, token authentication and the first admin user for InfluxDB 1.x, verified.
 ///
@@ -293,19 +301,7 @@ Exit status:
 )]
 pub struct ProvisionInfluxdbArgs {
     #[command(flatten)]
-    pub hosts: HostArgs,
-
-    /// Days of validity of a new certificate [default: 365; at most 36500]
-    #[arg(long, value_name = "N", value_parser = parse_days)]
-    pub days: Option<u32>,
-
-    /// Key type
-    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
-    pub key_type: KeyType,
-
-    /// Directory for the key and certificate (NAME.key, NAME.crt); created (0755) if missing
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: PathBuf,
+    pub pair: ProvisionPairArgs,
 
     /// Base file name of the key and certificate
     #[arg(long, value_name = "BASE", default_value = "influxdb")]
@@ -314,10 +310,6 @@ pub struct ProvisionInfluxdbArgs {
     /// The InfluxDB 1.x config to edit in place (kept as FILE.bak when it changes)
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-
-    /// Issue from the local CA in DIR (ca.crt, ca.key; created if DIR has none) [default: self-signed]
-    #[arg(long, value_name = "DIR")]
-    pub ca_dir: Option<PathBuf>,
 
     /// Turn on authentication with a shared secret for tokens
     #[arg(long)]
@@ -337,10 +329,6 @@ pub struct ProvisionInfluxdbArgs {
     /// File holding the admin user's password (never a plain argument)
     #[arg(long, value_name = "FILE", requires = "admin_user")]
     pub admin_password_file: Option<PathBuf>,
-
-    /// Owner of the key and certificate (needs root), e.g. influxdb:influxdb
-    #[arg(long, value_name = "USER[:GROUP]")]
-    pub owner: Option<String>,
 
     /// Also point this telegraf.conf's [[outputs.influxdb]] at the server over HTTPS (tls_ca)
     #[arg(long, value_name = "FILE")]
@@ -368,28 +356,6 @@ pub struct ProvisionInfluxdbArgs {
     /// bind-address (8086), connecting to 127.0.0.1]
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
-
-    /// Renew a certificate that expires within this window
-    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
-    pub renew_within: std::time::Duration,
-
-    /// Also write a systemd service and timer that renew the certificate daily (and run
-    /// --reload after a renewal)
-    #[arg(long)]
-    pub renew_timer: bool,
-
-    /// Where --renew-timer writes the units
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "/etc/systemd/system",
-        requires = "renew_timer"
-    )]
-    pub systemd_dir: PathBuf,
-
-    /// Show the plan and the config diff; write nothing
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 const PROVISION_INFLUXDB_HELP: &str = "\

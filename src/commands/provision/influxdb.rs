@@ -22,7 +22,7 @@ use crate::verify::probe::{NO_ADMIN_YET, Probe, ProbeKind, Target};
 /// Run `certtool provision influxdb`.
 pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
-    let mut run = Run::new(args.dry_run);
+    let mut run = Run::new(args.pair.dry_run);
     let Some(plan) = run.step("plan", |_| plan(args, now)) else {
         return run.finish(out);
     };
@@ -47,12 +47,12 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
     if let Some(conf) = &args.telegraf_conf {
         run.step("telegraf", |_| telegraf(args, &plan, conf));
     }
-    if args.renew_timer {
+    if args.pair.renew_timer {
         run.step("renew timer", |run| {
             pair::renew_timer(
                 &plan.pair,
                 args.reload.as_deref(),
-                &args.systemd_dir,
+                &args.pair.systemd_dir,
                 run.dry_run,
             )
         });
@@ -93,19 +93,7 @@ fn plan(args: &ProvisionInfluxdbArgs, now: OffsetDateTime) -> Result<(Done, Plan
         )
         .into());
     }
-    let pair = pair::Plan::new(
-        &pair::PairFlags {
-            hosts: &args.hosts.hosts,
-            days: args.days,
-            key_type: args.key_type,
-            renew_within: args.renew_within,
-            out_dir: &args.out_dir,
-            name: &args.name,
-            owner: args.owner.as_deref(),
-            ca_dir: args.ca_dir.as_deref(),
-        },
-        now,
-    )?;
+    let pair = pair::Plan::new(&args.pair, &args.name, now)?;
     let env_path = args
         .env_file
         .clone()
@@ -157,7 +145,7 @@ fn config(
     let options = V1Options {
         secret_in_config: false,
         force: false,
-        dry_run: args.dry_run,
+        dry_run: args.pair.dry_run,
     };
     let (edited, env) = apply_v1(
         &args.config,
@@ -166,7 +154,7 @@ fn config(
         &plan.env_path,
         options,
     )?;
-    if args.dry_run {
+    if args.pair.dry_run {
         run.diff = edited.diff.clone().filter(|d| !d.is_empty());
     }
     let env_changed = env
@@ -230,7 +218,7 @@ fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(D
     let snippet = output.snippet(&template)?;
     let edit = crate::cli::EditArgs {
         in_place: Some(conf.to_path_buf()),
-        dry_run: args.dry_run,
+        dry_run: args.pair.dry_run,
         templates: crate::cli::TemplateArgs { template_dir: None },
     };
     let edited = crate::commands::config::edit_in_place(conf, &edit, 0o777, None, |doc| {

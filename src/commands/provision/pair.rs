@@ -18,18 +18,6 @@ use crate::pki::names::Host;
 use crate::secret::INFLUXDB_SECRET_ENV;
 use crate::verify::probe::Target;
 
-/// The flags every `provision` takes for its pair.
-pub(super) struct PairFlags<'a> {
-    pub hosts: &'a [String],
-    pub days: Option<u32>,
-    pub key_type: crate::pki::KeyType,
-    pub renew_within: Duration,
-    pub out_dir: &'a Path,
-    pub name: &'a str,
-    pub owner: Option<&'a str>,
-    pub ca_dir: Option<&'a Path>,
-}
-
 /// The pair a server is provisioned with, decided before anything is done.
 pub(super) struct Plan {
     pub hosts: Vec<Host>,
@@ -45,8 +33,12 @@ pub(super) struct Plan {
 
 impl Plan {
     /// Check the flags (hosts, days, owner) before anything is done.
-    pub fn new(flags: &PairFlags<'_>, now: OffsetDateTime) -> Result<Plan> {
-        let hosts = crate::pki::names::parse_hosts(flags.hosts)?;
+    pub fn new(
+        flags: &crate::cli::ProvisionPairArgs,
+        name: &str,
+        now: OffsetDateTime,
+    ) -> Result<Plan> {
+        let hosts = crate::pki::names::parse_hosts(&flags.hosts.hosts)?;
         let days = flags
             .days
             .unwrap_or(crate::commands::selfsigned::DEFAULT_DAYS);
@@ -63,11 +55,12 @@ impl Plan {
             .into());
         }
         let paths = OutputPaths {
-            cert: flags.out_dir.join(format!("{}.crt", flags.name)),
-            key: flags.out_dir.join(format!("{}.key", flags.name)),
+            cert: flags.out_dir.join(format!("{name}.crt")),
+            key: flags.out_dir.join(format!("{name}.key")),
         };
         let trust = flags
             .ca_dir
+            .as_ref()
             .map_or_else(|| paths.cert.clone(), |dir| dir.join("ca.crt"));
         Ok(Plan {
             hosts,
@@ -75,8 +68,8 @@ impl Plan {
             key_type: flags.key_type,
             renew_within: flags.renew_within,
             paths,
-            owner: crate::commands::resolve_owner(flags.owner)?,
-            ca_dir: flags.ca_dir.map(Path::to_path_buf),
+            owner: crate::commands::resolve_owner(flags.owner.as_deref())?,
+            ca_dir: flags.ca_dir.clone(),
             trust,
         })
     }

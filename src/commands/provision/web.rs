@@ -52,7 +52,7 @@ impl Server {
 /// Run `certtool provision prometheus|node-exporter`.
 pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
-    let mut run = Run::new(args.dry_run);
+    let mut run = Run::new(args.pair.dry_run);
     let name = args
         .name
         .clone()
@@ -91,12 +91,12 @@ pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<
             })
             .unwrap_or(false);
     }
-    if args.renew_timer {
+    if args.pair.renew_timer {
         run.step("renew timer", |run| {
             pair::renew_timer(
                 &plan,
                 args.reload.as_deref(),
-                &args.systemd_dir,
+                &args.pair.systemd_dir,
                 run.dry_run,
             )
         });
@@ -125,19 +125,7 @@ fn plan(
         )
         .into());
     }
-    let plan = pair::Plan::new(
-        &pair::PairFlags {
-            hosts: &args.hosts.hosts,
-            days: args.days,
-            key_type: args.key_type,
-            renew_within: args.renew_within,
-            out_dir: &args.out_dir,
-            name,
-            owner: args.owner.as_deref(),
-            ca_dir: args.ca_dir.as_deref(),
-        },
-        now,
-    )?;
+    let plan = pair::Plan::new(&args.pair, name, now)?;
     let detail = format!("{} for {}", server.name(), plan.host_names());
     Ok(((Status::Unchanged, detail), plan))
 }
