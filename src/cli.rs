@@ -774,6 +774,18 @@ pub struct EditArgs {
     pub templates: TemplateArgs,
 }
 
+impl EditArgs {
+    /// An in-place edit of `path` with the built-in templates, as `provision` makes them.
+    #[must_use]
+    pub fn in_place(path: &std::path::Path, dry_run: bool) -> EditArgs {
+        EditArgs {
+            in_place: Some(path.to_path_buf()),
+            dry_run,
+            templates: TemplateArgs { template_dir: None },
+        }
+    }
+}
+
 /// The certificate and key a server presents, and the account it runs as.
 #[derive(Debug, Args)]
 pub struct ServerPairArgs {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{TestEnv, bin, free_port, require, require_tool, stderr, stdout};
+use crate::support::{TestEnv, bin, require, require_tool, stderr, stdout};
 
 /// ansible-playbook: `$CERTTOOL_ANSIBLE_PLAYBOOK` (what `.ci/run` installs), or on PATH.
 fn ansible_playbook() -> Option<PathBuf> {
@@ -55,30 +55,9 @@ fn the_ansible_role_provisions_once_then_changes_nothing() {
     let etc = root.join("etc");
     fs::create_dir_all(&etc).unwrap();
     env.ok(&["ca", "init", "--out-dir", "ca"]);
-    let port = free_port();
-    let dir = root.display();
-    fs::write(
-        etc.join("influxdb.conf"),
-        format!(
-            "reporting-disabled = true\nbind-address = \"127.0.0.1:{}\"\n[meta]\n  dir = \"{dir}/meta\"\n\
-             [data]\n  dir = \"{dir}/data\"\n  wal-dir = \"{dir}/wal\"\n[monitor]\n  store-enabled = false\n\
-             [http]\n  bind-address = \"127.0.0.1:{port}\"\n",
-            free_port()
-        ),
-    )
-    .unwrap();
+    // influxd's config and the reload script that restarts it, as the provision tests have them.
+    let port = crate::provision::setup(&env, &etc);
     let restart = root.join("restart.sh");
-    fs::write(
-        &restart,
-        format!(
-            "#!/bin/sh\nif [ -f {dir}/influxd.pid ]; then kill $(cat {dir}/influxd.pid) 2>/dev/null || true; \
-             while kill -0 $(cat {dir}/influxd.pid) 2>/dev/null; do sleep 0.1; done; fi\n\
-             set -a; . {dir}/etc/influxdb.env; set +a\n\
-             influxd -config {dir}/etc/influxdb.conf > {dir}/influxd.log 2>&1 &\necho $! > {dir}/influxd.pid\n"
-        ),
-    )
-    .unwrap();
-    crate::support::set_mode(&restart, 0o755);
     let vars = serde_json::json!({
         "certtool_binary": bin(),
         "certtool_bin": root.join("certtool"),
@@ -118,7 +97,7 @@ fn the_ansible_role_provisions_once_then_changes_nothing() {
         assert!(out.status.success(), "ansible-playbook failed:\n{text}");
         recap(&text)
     };
-    let stop = Stopper(root.join("influxd.pid"));
+    let influxd = crate::provision::Influxd(&env);
     let (changed, failed) = run();
     assert!(
         changed > 0 && failed == 0,
@@ -127,16 +106,5 @@ fn the_ansible_role_provisions_once_then_changes_nothing() {
     assert!(etc.join("ssl/influxdb/influxdb.crt").exists());
     let (changed, failed) = run();
     assert_eq!((changed, failed), (0, 0), "the second run changes nothing");
-    drop(stop);
-}
-
-/// Stops the influxd the reload script started.
-struct Stopper(PathBuf);
-
-impl Drop for Stopper {
-    fn drop(&mut self) {
-        if let Ok(pid) = fs::read_to_string(&self.0) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-    }
+    drop(influxd);
 }

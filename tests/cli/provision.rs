@@ -9,7 +9,7 @@ use crate::support::{TestEnv, free_port, require, require_tool, stderr, stdout};
 
 /// influxd's config for this test, and a reload script that restarts influxd by PID with the
 /// env file (as systemd's EnvironmentFile= would) and counts its runs.
-fn setup(env: &TestEnv, etc: &Path) -> u16 {
+pub fn setup(env: &TestEnv, etc: &Path) -> u16 {
     let port = free_port();
     let dir = env.dir.path().display();
     fs::create_dir_all(etc).unwrap();
@@ -44,7 +44,7 @@ fn setup(env: &TestEnv, etc: &Path) -> u16 {
 }
 
 /// Stops the influxd the reload script started.
-struct Influxd<'a>(&'a TestEnv);
+pub struct Influxd<'a>(pub &'a TestEnv);
 
 impl Drop for Influxd<'_> {
     fn drop(&mut self) {

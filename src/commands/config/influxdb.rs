@@ -125,11 +125,7 @@ pub(crate) fn apply_v1(
         0o777
     };
     let in_config = secret.filter(|_| options.secret_in_config);
-    let edit = crate::cli::EditArgs {
-        in_place: Some(config.to_path_buf()),
-        dry_run: options.dry_run,
-        templates: crate::cli::TemplateArgs { template_dir: None },
-    };
+    let edit = crate::cli::EditArgs::in_place(config, options.dry_run);
     let (edited, planned) = plan_edit(config, &edit, ceiling, in_config, |doc| {
         Kind::require_v1(doc, config)?;
         apply_snippet(doc, snippet).map(|_| ())

@@ -178,11 +178,7 @@ fn config(
         );
     }
     let changed = edited.changed || env_changed;
-    let status = if changed {
-        Status::Changed
-    } else {
-        Status::Unchanged
-    };
+    let status = Status::of_change(changed);
     Ok(((status, detail), changed))
 }
 
@@ -216,19 +212,11 @@ fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(D
     };
     let template = output.template().load(None)?;
     let snippet = output.snippet(&template)?;
-    let edit = crate::cli::EditArgs {
-        in_place: Some(conf.to_path_buf()),
-        dry_run: args.pair.dry_run,
-        templates: crate::cli::TemplateArgs { template_dir: None },
-    };
+    let edit = crate::cli::EditArgs::in_place(conf, args.pair.dry_run);
     let edited = crate::commands::config::edit_in_place(conf, &edit, 0o777, None, |doc| {
         output.apply(doc, &snippet).map(|_| ())
     })?;
-    let status = if edited.changed {
-        Status::Changed
-    } else {
-        Status::Unchanged
-    };
+    let status = Status::of_change(edited.changed);
     Ok((
         (
             status,

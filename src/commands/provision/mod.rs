@@ -39,6 +39,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// `changed` or `unchanged`, for a step that edits what exists.
+    #[must_use]
+    pub fn of_change(changed: bool) -> Status {
+        if changed {
+            Status::Changed
+        } else {
+            Status::Unchanged
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             Status::Created => "created",

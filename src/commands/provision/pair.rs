@@ -341,11 +341,7 @@ pub(super) fn renew_timer(
         exec: reload.map(str::to_owned),
     };
     let (service, timer, changed) = renewal.install(systemd_dir, dry_run)?;
-    let status = if changed {
-        Status::Changed
-    } else {
-        Status::Unchanged
-    };
+    let status = Status::of_change(changed);
     let detail = format!(
         "{} and {} (enable: systemctl enable --now {}.timer)",
         service.display(),

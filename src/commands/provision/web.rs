@@ -272,11 +272,7 @@ fn scrape_job(
     };
     let template = Template::PrometheusScrape.load(None)?;
     let snippet = crate::config::prometheus::scrape_job(&template, &scrape)?;
-    let edit = crate::cli::EditArgs {
-        in_place: Some(config.to_path_buf()),
-        dry_run,
-        templates: crate::cli::TemplateArgs { template_dir: None },
-    };
+    let edit = crate::cli::EditArgs::in_place(config, dry_run);
     let (edited, planned) =
         crate::commands::config::plan_text_edit(config, &edit, 0o777, None, |text| {
             let (new, _) = crate::config::scrape_yml::set_job(text, job, &snippet)?;
@@ -284,11 +280,7 @@ fn scrape_job(
         })?;
     let edited =
         crate::commands::config::write_edit(edited, &planned.into_iter().collect::<Vec<_>>())?;
-    let status = if edited.changed {
-        Status::Changed
-    } else {
-        Status::Unchanged
-    };
+    let status = Status::of_change(edited.changed);
     Ok((
         (
             status,
