@@ -267,6 +267,14 @@ impl<'a> Output<'a> {
         self.err.flush()
     }
 
+    /// An error the command has reported in full elsewhere (a failed `provision` step): the one
+    /// `certtool: error:` line on stderr, also with `--quiet` and `--json`.
+    pub fn error(&mut self, text: &str) -> io::Result<()> {
+        let line = format!("certtool: error: {}\n", sanitize(text));
+        self.err.write_all(line.as_bytes())?;
+        self.err.flush()
+    }
+
     /// A warning: stderr, prefixed so that it stands out in logs. Shown in JSON mode too.
     pub fn warn(&mut self, text: &str) -> io::Result<()> {
         // One write(2) per warning: lines from concurrent runs do not interleave in a log.

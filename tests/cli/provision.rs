@@ -590,5 +590,30 @@ fn a_lifetime_inside_the_renewal_window_is_refused_before_anything_is_done() {
         "{}",
         stdout(&out)
     );
+    // The failure is also the one error line on stderr, even with --quiet.
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("certtool: error: provision stopped at the plan step")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    let quiet = env.certtool(&[
+        "provision",
+        "influxdb",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "ssl",
+        "--config",
+        "influxdb.conf",
+        "--days",
+        "30",
+        "-q",
+    ]);
+    assert!(
+        quiet.stdout.is_empty() && stderr(&quiet).contains("always due"),
+        "{}",
+        stderr(&quiet)
+    );
     assert!(!env.path("ssl").exists());
 }

@@ -155,6 +155,12 @@ impl Run {
     /// Show the run and give its exit status.
     fn finish(self, out: &mut Output) -> Result<ExitStatus> {
         out.report(&self)?;
+        if let Some(failed) = self.steps.iter().find(|s| s.status == Status::Failed) {
+            out.error(&format!(
+                "provision stopped at the {} step: {}",
+                failed.name, failed.detail
+            ))?;
+        }
         Ok(match self.stop {
             None => ExitStatus::Success,
             Some(Stop::CheckFailed) => ExitStatus::Failure,
