@@ -168,6 +168,12 @@ pub struct ProvisionWebArgs {
     #[arg(long, value_name = "FILE")]
     pub web_config: PathBuf,
 
+    /// The server's environment file (Debian: /etc/default/prometheus,
+    /// /etc/default/prometheus-node-exporter), whose ARGS= gets --web.config.file=WEB_CONFIG;
+    /// a new flag takes a restart, not a reload
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+
     /// CA whose client certificates are required (mutual TLS)
     #[arg(long, value_name = "FILE")]
     pub client_ca: Option<PathBuf>,
@@ -216,8 +222,10 @@ Examples:
       --web-config /etc/prometheus/web-config.yml --config /etc/prometheus/prometheus.yml \\
       --job prometheus --reload 'systemctl reload prometheus' --verify
   sudo certtool provision node-exporter --host localhost --out-dir /etc/ssl/node-exporter \\
-      --web-config /etc/prometheus/node-web.yml --basic-auth-user prom \\
-      --secret-file /etc/prometheus/node.password --verify
+      --web-config /etc/prometheus/node-web.yml \\
+      --env-file /etc/default/prometheus-node-exporter --basic-auth-user prom \\
+      --secret-file /etc/prometheus/node.password \\
+      --reload 'systemctl restart prometheus-node-exporter' --verify
 
 Exit status:
   0  every step done (or already done)
@@ -1326,6 +1334,11 @@ pub struct SecretGenerateArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Owner of the --out file (needs root), e.g. prometheus:prometheus for a password file
+    /// Prometheus reads
+    #[arg(long, value_name = "USER[:GROUP]", requires = "out")]
+    pub owner: Option<String>,
+
     /// Replaces an existing --out file
     #[command(flatten)]
     pub replace: ForceArgs,
@@ -1334,6 +1347,7 @@ pub struct SecretGenerateArgs {
 const SECRET_GENERATE_HELP: &str = "\
 Examples:
   certtool secret generate --out /etc/influxdb/shared.secret
+  sudo certtool secret generate --out /etc/prometheus/node.password --owner prometheus:
   certtool secret generate --bytes 64 --encoding hex
 
 Exit status:

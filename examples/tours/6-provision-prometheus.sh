@@ -7,10 +7,3 @@ sudo certtool provision prometheus --host prometheus.example.com --host localhos
      --config /etc/prometheus/prometheus.yml --job prometheus \
      --reload 'systemctl reload prometheus' --renew-timer --systemd-dir /etc/systemd/system
 certtool verify --url https://localhost:9090 --ca /etc/ssl/metrics-ca/ca.crt
-
-# node exporter the same way, with basic auth: only a bcrypt hash of the password is stored.
-#   sudo certtool secret generate --out /etc/prometheus/node.password
-#   sudo certtool provision node-exporter --host localhost --ca-dir /etc/ssl/metrics-ca \
-#        --out-dir /etc/ssl/node-exporter --web-config /etc/prometheus/node-web.yml \
-#        --basic-auth-user prometheus --secret-file /etc/prometheus/node.password \
-#        --config /etc/prometheus/prometheus.yml --job node --verify

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Stands in for systemd when tests/cli/readme.rs runs the README tours: `systemctl restart
-# influxdb|prometheus` (re)starts the command of Debian's unit — its EnvironmentFile, its
+# influxdb|prometheus|prometheus-node-exporter` (re)starts the command of Debian's unit — its EnvironmentFile, its
 # config, its user — from $ROOT instead of /, on the test's free loopback ports, and waits
 # until it listens. Not for use outside the test.
 set -euo pipefail
@@ -40,6 +40,17 @@ case $service in
       exec setpriv --reuid=prometheus --regid="$(id -g prometheus)" --init-groups -- \
         prometheus --config.file="$ROOT/etc/prometheus/prometheus.yml" \
         --web.listen-address="127.0.0.1:$port" --storage.tsdb.path="$ROOT/var/lib/prometheus" $ARGS
+    ) &
+    ;;
+  prometheus-node-exporter)
+    port=$NODE_PORT
+    (
+      # shellcheck disable=SC1091
+      . "$ROOT/etc/default/prometheus-node-exporter"
+      exec > "$ROOT/log/$service.log" 2>&1
+      # shellcheck disable=SC2086
+      exec setpriv --reuid=prometheus --regid="$(id -g prometheus)" --init-groups -- \
+        prometheus-node-exporter --web.listen-address="127.0.0.1:$port" $ARGS
     ) &
     ;;
   *) echo "systemctl (test stand-in): unknown service $service" >&2; exit 1 ;;

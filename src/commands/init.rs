@@ -80,6 +80,38 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// The names and addresses the host question offers: the hostname, loopback, and this machine's
+/// other addresses (as `hostname -I` lists them: no loopback, no IPv6 link-local, which no
+/// client would put in a URL).
+fn default_hosts() -> String {
+    let mut hosts = vec![hostname(), "localhost".to_owned(), "127.0.0.1".to_owned()];
+    for ip in machine_addresses() {
+        let ip = ip.to_string();
+        if !hosts.contains(&ip) {
+            hosts.push(ip);
+        }
+    }
+    hosts.join(" ")
+}
+
+fn machine_addresses() -> Vec<std::net::IpAddr> {
+    let Ok(interfaces) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    interfaces
+        .filter_map(|i| {
+            let addr = i.address?;
+            let ip = match (addr.as_sockaddr_in(), addr.as_sockaddr_in6()) {
+                (Some(v4), _) => std::net::IpAddr::V4(v4.ip()),
+                (_, Some(v6)) => std::net::IpAddr::V6(v6.ip()),
+                _ => return None,
+            };
+            let link_local = matches!(ip, std::net::IpAddr::V6(v6) if v6.is_unicast_link_local());
+            (!ip.is_loopback() && !link_local).then_some(ip)
+        })
+        .collect()
+}
+
 fn input(prompt: &str, default: &str) -> Result<String> {
     let mut question = Input::<String>::new().with_prompt(prompt).allow_empty(true);
     if !default.is_empty() {
@@ -128,7 +160,7 @@ fn ask() -> Result<Vec<String>> {
         .to_vec();
     let hosts = input(
         "Host names and IP addresses clients use (space-separated)",
-        &format!("{} localhost 127.0.0.1", hostname()),
+        &default_hosts(),
     )?;
     for host in hosts.split_whitespace() {
         argv.extend(["--host".to_owned(), host.to_owned()]);

@@ -42,7 +42,8 @@ fn schedule(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
         out.data(&renewal.cron_line()?)?;
         return Ok(ExitStatus::Success);
     }
-    let (service, timer, changed) = renewal.install(&args.systemd_dir, false)?;
+    let (service, timer, written) = renewal.install(&args.systemd_dir, false)?;
+    let changed = !written.is_empty();
     let stem = renewal.unit_stem();
     out.report(&TimerReport {
         service: &service,

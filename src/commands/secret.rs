@@ -60,6 +60,7 @@ fn generate(args: &SecretGenerateArgs, out: &mut Output) -> Result<ExitStatus> {
         &[file],
         WriteOptions {
             force: args.replace.force,
+            owner: super::resolve_owner(args.owner.as_deref())?,
             ..WriteOptions::default()
         },
     )?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::files::{self, FileKind, PlannedFile, WriteOptions};
+use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 
 /// What the timer runs: `certtool renew` with these arguments (after `renew`).
 #[derive(Debug, Clone)]
@@ -115,7 +115,9 @@ impl Renewal {
 
     /// Write the service and timer into `dir` (0644), as one set; unchanged files are left.
     /// Returns the two paths and whether anything was written.
-    pub fn install(&self, dir: &Path, dry_run: bool) -> Result<(PathBuf, PathBuf, bool)> {
+    /// The unit files and what was written (nothing when they are already as asked; with
+    /// `dry_run`, what would be).
+    pub fn install(&self, dir: &Path, dry_run: bool) -> Result<(PathBuf, PathBuf, Vec<Written>)> {
         let (service, timer) = self.units()?;
         let stem = self.unit_stem();
         let (service_path, timer_path) = (
@@ -125,21 +127,20 @@ impl Renewal {
         let same =
             |path: &Path, text: &str| std::fs::read(path).is_ok_and(|b| b == text.as_bytes());
         if same(&service_path, &service) && same(&timer_path, &timer) {
-            return Ok((service_path, timer_path, false));
+            return Ok((service_path, timer_path, Vec::new()));
         }
-        if !dry_run {
-            files::write_all(
-                &[
-                    PlannedFile::new(service_path.clone(), FileKind::Config, service.as_bytes()),
-                    PlannedFile::new(timer_path.clone(), FileKind::Config, timer.as_bytes()),
-                ],
-                WriteOptions {
-                    force: true,
-                    ..WriteOptions::default()
-                },
-            )?;
-        }
-        Ok((service_path, timer_path, true))
+        let written = files::write_or_preview(
+            &[
+                PlannedFile::new(service_path.clone(), FileKind::Config, service.as_bytes()),
+                PlannedFile::new(timer_path.clone(), FileKind::Config, timer.as_bytes()),
+            ],
+            WriteOptions {
+                force: true,
+                ..WriteOptions::default()
+            },
+            dry_run,
+        )?;
+        Ok((service_path, timer_path, written))
     }
 }
 

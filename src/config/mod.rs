@@ -8,6 +8,7 @@ pub mod edit;
 pub mod influxdb;
 pub mod prometheus;
 pub mod scrape_yml;
+pub mod service_args;
 pub mod telegraf;
 pub mod template;
 pub mod toml_keys;

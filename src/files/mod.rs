@@ -338,6 +338,49 @@ fn check_target(path: &Path, force: bool) -> Result<bool> {
     }
 }
 
+/// What [`write_all`] would write, for a dry run: each file with the mode and owner it would
+/// get, `replaced` when one is there now. The same checks come first, so a dry run refuses
+/// what the real run would refuse.
+pub fn preview(files: &[PlannedFile], opts: WriteOptions) -> Result<Vec<Written>> {
+    check_targets(files.iter().map(|f| f.path.as_path()), opts.force)?;
+    Ok(files
+        .iter()
+        .map(|f| {
+            let owner = f.owner.or(opts.owner);
+            Written {
+                path: f.path.clone(),
+                kind: f.kind,
+                mode: f.mode,
+                owner: (
+                    owner
+                        .and_then(|o| o.uid)
+                        .unwrap_or_else(Uid::effective)
+                        .as_raw(),
+                    owner
+                        .and_then(|o| o.gid)
+                        .unwrap_or_else(Gid::effective)
+                        .as_raw(),
+                ),
+                replaced: f.path.exists(),
+                backup: None,
+            }
+        })
+        .collect())
+}
+
+/// [`write_all`], or with `dry_run` only its [`preview`].
+pub fn write_or_preview(
+    files: &[PlannedFile],
+    opts: WriteOptions,
+    dry_run: bool,
+) -> Result<Vec<Written>> {
+    if dry_run {
+        preview(files, opts)
+    } else {
+        write_all(files, opts)
+    }
+}
+
 /// Write all `files`, or none of them.
 ///
 /// The directories are locked (see [`lock`]) and SIGINT/SIGTERM/SIGHUP held off (see

@@ -158,3 +158,28 @@ fn ctrl_c_at_a_question_leaves_nothing_written() {
         .collect();
     assert!(names.is_empty(), "written after Ctrl-C: {names:?}");
 }
+
+#[test]
+fn the_host_question_offers_the_hostname_and_every_address_of_the_machine() {
+    // `hostname -I` (Debian's hostname package): every address but loopback and IPv6 link-local.
+    if !(require_tool("python3") && require_tool("hostname")) {
+        return;
+    }
+    let listed = Command::new("hostname").arg("-I").output().unwrap();
+    let env = TestEnv::new();
+    let (_, text) = on_a_pty(&env, &[("Which server", "\r"), ("Host names", "\x03")]);
+    let prompt = text
+        .lines()
+        .find(|l| l.contains("Host names"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let mut wanted = vec![name.trim(), "localhost", "127.0.0.1"];
+    let addresses = stdout(&listed);
+    wanted.extend(addresses.split_whitespace());
+    for host in wanted {
+        assert!(
+            prompt.split([' ', '[', ']']).any(|w| w == host),
+            "{host} not offered: {prompt}"
+        );
+    }
+}

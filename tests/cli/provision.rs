@@ -149,17 +149,9 @@ fn query_status(cert: &Path, port: u16, token: Option<&str>) -> String {
     stdout(&curl.output().unwrap())
 }
 
-#[test]
-fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
-    if !(require_tool("influxd") && require_tool("curl")) {
-        return;
-    }
-    let env = TestEnv::new();
-    let etc = env.path("etc");
-    let port = setup(&env, &etc);
-    let _influxd = Influxd(&env);
-    // Dry run: the plan and the diff, nothing written.
-    let out = env.certtool(&[
+/// A dry run: the plan, the diff, every file with its mode and owner; nothing written.
+fn dry_run_shows_every_file_and_writes_nothing(env: &TestEnv, etc: &Path) {
+    let dry_run = [
         "provision",
         "influxdb",
         "--host",
@@ -169,18 +161,57 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
         "--config",
         "etc/influxdb.conf",
         "--auth",
+        "--owner",
+        "nobody:nogroup",
         "--dry-run",
-    ]);
+    ];
+    let out = env.certtool(&dry_run);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("+  https-enabled = true"),
-        "{}",
-        stdout(&out)
+    let text = stdout(&out);
+    assert!(text.contains("+  https-enabled = true"), "{text}");
+    let me = format!(
+        "{}:{}",
+        nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .unwrap()
+            .unwrap()
+            .name,
+        nix::unistd::Group::from_gid(nix::unistd::getegid())
+            .unwrap()
+            .unwrap()
+            .name
+    );
+    for line in [
+        "create   0600  nobody:nogroup     ssl/influxdb.key".to_owned(),
+        "create   0644  nobody:nogroup     ssl/influxdb.crt".to_owned(),
+        format!("replace  0644  {me:<17}  etc/influxdb.conf"),
+        format!("create   0600  {me:<17}  etc/influxdb.env"),
+    ] {
+        assert!(text.contains(&line), "{line}: {text}");
+    }
+    let json = env.ok(&[&["--json"][..], &dry_run].concat());
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        report["files"][0],
+        serde_json::json!({"path": "ssl/influxdb.key", "kind": "private_key", "mode": "0600",
+            "owner": "nobody:nogroup", "action": "created"}),
+        "{report:#}"
     );
     assert!(
         !env.path("ssl").exists() && !etc.join("influxdb.env").exists(),
         "a dry run wrote"
     );
+}
+
+#[test]
+fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
+    if !(require_tool("influxd") && require_tool("curl")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let etc = env.path("etc");
+    let port = setup(&env, &etc);
+    let _influxd = Influxd(&env);
+    dry_run_shows_every_file_and_writes_nothing(&env, &etc);
 
     let (code, report, err) = provision(&env, "etc/influxdb.conf", &[]);
     assert_eq!(code, Some(0), "{report:#}{err}");
@@ -189,7 +220,7 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
         ("certificate", "created"),
         ("config", "changed"),
         ("telegraf", "changed"),
-        ("renew timer", "changed"),
+        ("renew timer", "created"),
         ("reload", "changed"),
         ("admin user", "created"),
         ("verify", "unchanged"),
@@ -197,13 +228,29 @@ fn provision_influxdb_end_to_end_then_nothing_then_only_the_certificate() {
         assert_eq!(status_of(&report, step), status, "{report:#}");
     }
     assert!(report["certificate"]["sha256_fingerprint"].is_string());
-    let modes: Vec<&str> = report["files"]
+    // Every file the run wrote, the config edits and the env file among them.
+    let files: Vec<(&str, &str, &str)> = report["files"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["mode"].as_str().unwrap())
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap();
+            (s("path"), s("mode"), s("action"))
+        })
         .collect();
-    assert_eq!(modes, ["0600", "0644"], "{report:#}");
+    assert_eq!(
+        files,
+        [
+            ("ssl/influxdb.key", "0600", "created"),
+            ("ssl/influxdb.crt", "0644", "created"),
+            ("etc/influxdb.conf", "0644", "replaced"),
+            ("etc/influxdb.env", "0600", "created"),
+            ("etc/telegraf.conf", "0644", "replaced"),
+            ("units/certtool-renew-influxdb.service", "0644", "created"),
+            ("units/certtool-renew-influxdb.timer", "0644", "created"),
+        ],
+        "{report:#}"
+    );
     let telegraf = fs::read_to_string(env.path("etc/telegraf.conf")).unwrap();
     assert!(
         telegraf.contains(&format!("urls = [\"https://localhost:{port}\"]"))
@@ -480,7 +527,7 @@ fn provision_prometheus_with_basic_auth_scrapes_itself_over_tls() {
 }
 
 #[test]
-fn provision_node_exporter_with_basic_auth_refuses_strangers() {
+fn provision_node_exporter_tls_then_basic_auth_through_debians_args() {
     if !(require_tool("prometheus-node-exporter") && require_tool("curl")) {
         return;
     }
@@ -488,40 +535,65 @@ fn provision_node_exporter_with_basic_auth_refuses_strangers() {
     let port = free_port();
     env.write("node.password", "node-password-0123456789abcdef\n");
     crate::support::set_mode(&env.path("node.password"), 0o600);
+    // Debian's unit: EnvironmentFile=/etc/default/prometheus-node-exporter, ExecStart=... $ARGS.
+    env.write(
+        "node.env",
+        "# Set the command-line arguments to pass to the server.\nARGS=\"\"\n",
+    );
     let dir = env.dir.path().display().to_string();
     let reload = restart_script(
         &env,
         "node",
         &format!(
-            "prometheus-node-exporter --web.config.file={dir}/node-web.yml \
-             --web.listen-address=127.0.0.1:{port} --collector.disable-defaults --collector.time"
+            "(. {dir}/node.env; exec prometheus-node-exporter --web.listen-address=127.0.0.1:{port} \
+             --collector.disable-defaults --collector.time $ARGS)"
         ),
     );
     let _node = Started(&env, "node");
     let port_s = port.to_string();
-    let out = env.certtool(&[
-        "provision",
-        "node-exporter",
-        "--host",
-        "localhost",
-        "--out-dir",
-        "ssl",
-        "--web-config",
-        "node-web.yml",
+    let provision = |extra: &[&str]| {
+        let args = [
+            "provision",
+            "node-exporter",
+            "--host",
+            "localhost",
+            "--out-dir",
+            "ssl",
+            "--web-config",
+            "node-web.yml",
+            "--env-file",
+            "node.env",
+            "--port",
+            &port_s,
+            "--reload",
+            &reload,
+            "--verify",
+        ];
+        let out = env.certtool(&[&args[..], extra].concat());
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+        text
+    };
+    // TLS only: ARGS gets the flag, and anyone with the CA gets the metrics.
+    let text = provision(&[]);
+    assert!(text.contains("changed    env file"), "{text}");
+    assert!(text.contains("tls ok, GET /metrics: 200"), "{text}");
+    let args = fs::read_to_string(env.path("node.env")).unwrap();
+    assert!(
+        args.contains(&format!("ARGS=\"--web.config.file={dir}/node-web.yml\"")),
+        "{args}"
+    );
+    // Then basic auth: only the web config changes; strangers get 401.
+    let text = provision(&[
         "--basic-auth-user",
         "prom",
         "--secret-file",
         "node.password",
         "--bcrypt-cost",
         "4",
-        "--port",
-        &port_s,
-        "--reload",
-        &reload,
-        "--verify",
     ]);
-    let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("unchanged  env file"), "{text}");
+    assert!(text.contains("changed    web config"), "{text}");
     assert!(
         text.contains("GET /metrics: 401 without credentials, 200 as prom"),
         "{text}"

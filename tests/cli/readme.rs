@@ -59,7 +59,7 @@ struct Services(PathBuf);
 
 impl Drop for Services {
     fn drop(&mut self) {
-        for service in ["influxdb", "prometheus"] {
+        for service in ["influxdb", "prometheus", "prometheus-node-exporter"] {
             if let Ok(pid) = fs::read_to_string(self.0.join(format!("run/{service}.pid"))) {
                 let _ = Command::new("kill").arg(pid.trim()).status();
             }
@@ -69,7 +69,7 @@ impl Drop for Services {
 
 /// Debian's packaged files, as the packages install them, moved under `root` and onto the
 /// test's ports (the tours themselves edit them with certtool).
-fn install_packages(root: &Path, influx_port: u16, prom_port: u16) {
+fn install_packages(root: &Path, influx_port: u16, prom_port: u16, node_port: u16) {
     for dir in [
         "etc/influxdb",
         "etc/prometheus",
@@ -95,13 +95,16 @@ fn install_packages(root: &Path, influx_port: u16, prom_port: u16) {
     fs::write(root.join("etc/influxdb/influxdb.conf"), influxdb).unwrap();
     let prometheus = fs::read_to_string("/etc/prometheus/prometheus.yml")
         .unwrap()
-        .replace("localhost:9090", &format!("localhost:{prom_port}"));
+        .replace("localhost:9090", &format!("localhost:{prom_port}"))
+        .replace("localhost:9100", &format!("localhost:{node_port}"));
     fs::write(root.join("etc/prometheus/prometheus.yml"), prometheus).unwrap();
-    fs::copy(
-        "/etc/default/prometheus",
-        root.join("etc/default/prometheus"),
-    )
-    .unwrap();
+    for default in ["prometheus", "prometheus-node-exporter"] {
+        fs::copy(
+            format!("/etc/default/{default}"),
+            root.join("etc/default").join(default),
+        )
+        .unwrap();
+    }
     for (dir, user) in [
         ("var/lib/influxdb", "influxdb"),
         ("var/lib/prometheus", "prometheus"),
@@ -135,6 +138,7 @@ fn readme_tours_run_in_order_as_written() {
         "/etc/influxdb/influxdb.conf",
         "/etc/prometheus/prometheus.yml",
         "/etc/default/prometheus",
+        "/etc/default/prometheus-node-exporter",
     ]
     .iter()
     .all(|p| Path::new(p).exists());
@@ -143,9 +147,13 @@ fn readme_tours_run_in_order_as_written() {
         "root (the tours use --owner and run services as their users)",
     ) && require_tool("influxd")
         && require_tool("prometheus")
+        && require_tool("prometheus-node-exporter")
         && require_tool("curl")
         && require_tool("setpriv")
-        && require(packaged, "Debian's influxdb and prometheus packages"))
+        && require(
+            packaged,
+            "Debian's influxdb, prometheus and prometheus-node-exporter packages",
+        ))
     {
         return;
     }
@@ -153,8 +161,8 @@ fn readme_tours_run_in_order_as_written() {
     let root = fs::canonicalize(env.dir.path()).unwrap();
     // The services' users must reach their files, as under /.
     fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
-    let (influx_port, prom_port) = (free_port(), free_port());
-    install_packages(&root, influx_port, prom_port);
+    let (influx_port, prom_port, node_port) = (free_port(), free_port(), free_port());
+    install_packages(&root, influx_port, prom_port, node_port);
     let _services = Services(root.clone());
     let path = format!(
         "{}:{}",
@@ -168,7 +176,9 @@ fn readme_tours_run_in_order_as_written() {
             .replace("=/etc/", &format!("={}/etc/", root.display()))
             .replace("|/etc/", &format!("|{}/etc/", root.display()))
             .replace(":8086", &format!(":{influx_port}"))
-            .replace(":9090", &format!(":{prom_port}"));
+            .replace(":9090", &format!(":{prom_port}"))
+            .replace(":9100", &format!(":{node_port}"))
+            .replace("--port 9100", &format!("--port {node_port}"));
         assert!(!script.contains(" /etc/"), "{name}: {script}");
         let out = Command::new("bash")
             .args(["-e", "-o", "pipefail", "-c", &script])
@@ -177,6 +187,7 @@ fn readme_tours_run_in_order_as_written() {
             .env("ROOT", &root)
             .env("INFLUX_PORT", influx_port.to_string())
             .env("PROM_PORT", prom_port.to_string())
+            .env("NODE_PORT", node_port.to_string())
             .env("NO_COLOR", "1")
             .env_remove("INFLUXDB_HTTP_SHARED_SECRET")
             .output()
@@ -186,12 +197,13 @@ fn readme_tours_run_in_order_as_written() {
         };
         assert!(
             out.status.success(),
-            "examples/tours/{name} failed ({:?}):\n--- stdout\n{}\n--- stderr\n{}\n--- influxd\n{}\n--- prometheus\n{}",
+            "examples/tours/{name} failed ({:?}):\n--- stdout\n{}\n--- stderr\n{}\n--- influxd\n{}\n--- prometheus\n{}\n--- node exporter\n{}",
             out.status,
             stdout(&out),
             stderr(&out),
             log("influxdb"),
             log("prometheus"),
+            log("prometheus-node-exporter"),
         );
         let text = stdout(&out);
         eprintln!("--- {name}\n{text}{}", stderr(&out));
@@ -236,6 +248,31 @@ fn what_each_tour_shows(name: &str, text: &str, root: &Path, prom_port: u16) {
             assert!(
                 text.contains("Prometheus answered GET /-/healthy"),
                 "{text}"
+            );
+        }
+        n if n.starts_with("7-") => {
+            for step in ["certificate", "web config", "env file", "scrape job"] {
+                assert!(
+                    text.contains(&format!("created    {step:<11}"))
+                        || text.contains(&format!("changed    {step:<11}")),
+                    "{step}: {text}"
+                );
+            }
+            assert!(
+                text.contains("401 without credentials, 200 as prometheus"),
+                "{text}"
+            );
+            // Up means Prometheus, as its user, read the password file and scraped over TLS.
+            let up = if text.contains(r#","1"]"#) {
+                text.to_owned()
+            } else {
+                let ca = root.join("etc/ssl/metrics-ca/ca.crt");
+                crate::support::prometheus_up(&ca, prom_port, "node")
+            };
+            assert!(
+                up.contains(r#""job":"node""#) && up.contains(r#","1"]"#),
+                "the node job is up over https with basic auth: {up}\n{}",
+                fs::read_to_string(root.join("log/prometheus.log")).unwrap_or_default()
             );
         }
         n if n.starts_with("3-") => {

@@ -283,17 +283,15 @@ fn plan_env_file(
             .into());
         }
     }
-    if dry_run {
-        let env = EnvFile {
-            path: path.to_path_buf(),
-            status: EnvStatus::WouldWrite,
-        };
-        return Ok((env, None));
-    }
+    // Planned with a dry run too: the writer previews it (mode, owner) instead of writing.
     let planned = PlannedFile::new(path.to_path_buf(), FileKind::Secret, contents.as_bytes());
     let env = EnvFile {
         path: path.to_path_buf(),
-        status: EnvStatus::Written,
+        status: if dry_run {
+            EnvStatus::WouldWrite
+        } else {
+            EnvStatus::Written
+        },
     };
     Ok((env, Some(planned)))
 }

@@ -57,6 +57,13 @@ pub(crate) struct Edited {
     pub mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// A dry run: nothing is written, `files` is what would be.
+    #[serde(skip)]
+    pub dry_run: bool,
+    /// The files written with the edit (the config, its env file), or with `dry_run` those
+    /// that would be; for `provision`'s list of files.
+    #[serde(skip)]
+    pub files: Vec<files::Written>,
 }
 
 /// Edit the TOML file at `path` with `edit`, keeping everything else byte for byte.
@@ -73,18 +80,21 @@ pub(crate) fn edit_in_place(
 
 /// Write a planned edit together with the files that must change with it (the env file of
 /// `config influxdb --auth`), as one set: all or nothing, even if certtool is killed.
+///
+/// With a dry run nothing is written: `files` says what would be.
 pub(crate) fn write_edit(mut edited: Edited, planned: &[PlannedFile]) -> Result<Edited> {
     if planned.is_empty() {
         return Ok(edited);
     }
-    let written = files::write_all(
-        planned,
-        WriteOptions {
-            force: true,
-            ..WriteOptions::default()
-        },
-    )?;
-    if let Some(w) = written.iter().find(|w| w.path == edited.file) {
+    let opts = WriteOptions {
+        force: true,
+        ..WriteOptions::default()
+    };
+    edited.files = files::write_or_preview(planned, opts, edited.dry_run)?;
+    if edited.dry_run {
+        return Ok(edited);
+    }
+    if let Some(w) = edited.files.iter().find(|w| w.path == edited.file) {
         edited.backup.clone_from(&w.backup);
         edited.mode = Some(mode_string(w.mode));
     }
@@ -92,7 +102,7 @@ pub(crate) fn write_edit(mut edited: Edited, planned: &[PlannedFile]) -> Result<
 }
 
 /// Work out the edit of the TOML file at `path`: what `--dry-run` shows, and the file to write
-/// (none when nothing changes or with `--dry-run`).
+/// (none when nothing changes; [`write_edit`] writes it, or with `--dry-run` previews it).
 ///
 /// `ceiling` limits the mode of the result (a config holding a secret is at most 0640);
 /// `redact` is text to hide from the diff.
@@ -138,12 +148,14 @@ pub(crate) fn plan_text_edit(
         backup: None,
         mode: None,
         diff: None,
+        dry_run: edit.dry_run,
+        files: Vec::new(),
     };
-    if !changed || edit.dry_run {
+    if edit.dry_run {
         let name = path.display().to_string();
-        edited.diff = edit
-            .dry_run
-            .then(|| edit::unified_diff(&name, text, &new_text, redact));
+        edited.diff = Some(edit::unified_diff(&name, text, &new_text, redact));
+    }
+    if !changed {
         return Ok((edited, None));
     }
     let mut file = PlannedFile::new(path.to_path_buf(), FileKind::Config, new_text.as_bytes());

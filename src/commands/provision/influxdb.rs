@@ -27,9 +27,7 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
         return run.finish(out);
     };
     let ca = match &plan.pair.ca_dir {
-        Some(dir) => run.step("ca", |run| {
-            pair::local_ca(dir, &plan.pair, now, run.dry_run)
-        }),
+        Some(dir) => run.step("ca", |run| pair::local_ca(dir, &plan.pair, now, run)),
         None => Some(None),
     };
     let Some(ca) = ca else {
@@ -45,7 +43,7 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
         server_reads_changed |= changed;
     }
     if let Some(conf) = &args.telegraf_conf {
-        run.step("telegraf", |_| telegraf(args, &plan, conf));
+        run.step("telegraf", |run| telegraf(args, &plan, conf, run));
     }
     if args.pair.renew_timer {
         run.step("renew timer", |run| {
@@ -53,7 +51,7 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
                 &plan.pair,
                 args.reload.as_deref(),
                 &args.pair.systemd_dir,
-                run.dry_run,
+                run,
             )
         });
     }
@@ -154,9 +152,8 @@ fn config(
         &plan.env_path,
         options,
     )?;
-    if args.pair.dry_run {
-        run.diff = edited.diff.clone().filter(|d| !d.is_empty());
-    }
+    run.files.extend(edited.files);
+    run.add_diff(edited.diff);
     let env_changed = env
         .as_ref()
         .is_some_and(|e| matches!(e.status, EnvStatus::Written | EnvStatus::WouldWrite));
@@ -184,7 +181,12 @@ fn config(
 
 /// Telegraf's `[[outputs.influxdb]]`, as `config telegraf --in-place` edits it: the server's
 /// URL over HTTPS, trusting what clients are told to trust.
-fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(Done, ())> {
+fn telegraf(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    conf: &Path,
+    run: &mut Run,
+) -> Result<(Done, ())> {
     let url = if let Some(url) = &args.telegraf_url {
         url.clone()
     } else {
@@ -216,6 +218,8 @@ fn telegraf(args: &ProvisionInfluxdbArgs, plan: &Plan, conf: &Path) -> Result<(D
     let edited = crate::commands::config::edit_in_place(conf, &edit, 0o777, None, |doc| {
         output.apply(doc, &snippet).map(|_| ())
     })?;
+    run.files.extend(edited.files);
+    run.add_diff(edited.diff);
     let status = Status::of_change(edited.changed);
     Ok((
         (

@@ -49,6 +49,16 @@ impl Status {
         }
     }
 
+    /// `created` when every file written was new, else `changed` (`unchanged` for none).
+    #[must_use]
+    pub fn of_files(written: &[crate::files::Written]) -> Status {
+        match written {
+            [] => Status::Unchanged,
+            w if w.iter().all(|f| !f.replaced) => Status::Created,
+            _ => Status::Changed,
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             Status::Created => "created",
@@ -84,10 +94,11 @@ pub struct Run {
     pub dry_run: bool,
     pub changed: bool,
     pub steps: Vec<Step>,
-    /// The config diff of a dry run (secrets masked).
+    /// The diffs of the files a dry run would edit (secrets masked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
-    /// The files this run wrote (keys, certificates, web configs; config edits are in `steps`).
+    /// The files this run wrote (keys, certificates, configs, env files, units), with mode and
+    /// owner; with a dry run, those it would write.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<crate::files::Written>,
     /// The server's certificate after the run, described as `inspect` describes certificates.
@@ -103,6 +114,18 @@ impl Run {
             dry_run,
             ..Run::default()
         }
+    }
+
+    /// Add a dry run's diff of one file to the report's.
+    fn add_diff(&mut self, diff: Option<String>) {
+        let Some(diff) = diff.filter(|d| !d.is_empty()) else {
+            return;
+        };
+        let all = self.diff.get_or_insert_with(String::new);
+        if !all.is_empty() && !all.ends_with('\n') {
+            all.push('\n');
+        }
+        all.push_str(&diff);
     }
 
     /// Whether an earlier step failed (later steps are then not run).
@@ -196,6 +219,23 @@ impl Report for Run {
                 step.name,
                 step.detail
             );
+        }
+        if self.dry_run && !self.files.is_empty() {
+            text.push_str("would write:\n");
+            for f in &self.files {
+                let owner = format!(
+                    "{}:{}",
+                    crate::files::user_name(f.owner.0),
+                    crate::files::group_name(f.owner.1)
+                );
+                let _ = writeln!(
+                    text,
+                    "  {:<7}  {}  {owner:<17}  {}",
+                    if f.replaced { "replace" } else { "create" },
+                    crate::text::mode_string(f.mode),
+                    f.path.display()
+                );
+            }
         }
         let summary = match (self.stop, self.dry_run, self.changed) {
             (Some(_), _, _) => {

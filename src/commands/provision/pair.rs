@@ -89,8 +89,18 @@ pub(super) fn local_ca(
     dir: &Path,
     plan: &Plan,
     now: OffsetDateTime,
-    dry_run: bool,
+    run: &mut Run,
 ) -> Result<(Done, Option<LoadedCa>)> {
+    let ca_files = |key: &str, cert: &str| {
+        crate::commands::ca::key_and_cert(
+            &OutputPaths {
+                cert: dir.join("ca.crt"),
+                key: dir.join("ca.key"),
+            },
+            key,
+            cert,
+        )
+    };
     let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
     match (cert.exists(), key.exists()) {
         (true, true) => {
@@ -99,13 +109,18 @@ pub(super) fn local_ca(
             let detail = format!("{} ({})", ca.info.subject, cert.display());
             Ok(((Status::Unchanged, detail), Some(ca)))
         }
-        (false, false) if dry_run => Ok((
-            (
-                Status::Created,
-                format!("would create {} and {}", cert.display(), key.display()),
-            ),
-            None,
-        )),
+        (false, false) if run.dry_run => {
+            let files = ca_files("", "");
+            run.files
+                .extend(files::preview(&files, WriteOptions::default())?);
+            Ok((
+                (
+                    Status::Created,
+                    format!("would create {} and {}", cert.display(), key.display()),
+                ),
+                None,
+            ))
+        }
         (false, false) => {
             let spec = CaSpec {
                 common_name: "certtool local CA".to_owned(),
@@ -121,15 +136,10 @@ pub(super) fn local_ca(
                 constraints: Constraints::default(),
             };
             let issued = crate::pki::ca::init(&spec)?;
-            let paths = OutputPaths {
-                cert: cert.clone(),
-                key,
-            };
-            files::write_all(
-                &crate::commands::ca::key_and_cert(&paths, &issued.key_pem, &issued.cert_pem),
-                WriteOptions::default(),
-            )?;
-            let ca = inputs::load_ca(&cert, &paths.key, now)?;
+            let files = ca_files(&issued.key_pem, &issued.cert_pem);
+            run.files
+                .extend(files::write_all(&files, WriteOptions::default())?);
+            let ca = inputs::load_ca(&cert, &key, now)?;
             Ok((
                 (
                     Status::Created,
@@ -248,42 +258,42 @@ pub(super) fn certificate(
         Status::Created
     };
     let why = reason.map_or_else(String::new, |r| format!(": {r}"));
+    let opts = WriteOptions {
+        force: exists,
+        owner: plan.owner,
+        keep_backups: exists,
+    };
+    let pair_files = |key: &[u8], cert: &[u8]| {
+        [
+            PlannedFile::new(plan.paths.key.clone(), FileKind::PrivateKey, key),
+            PlannedFile::new(plan.paths.cert.clone(), FileKind::Certificate, cert),
+        ]
+    };
     if run.dry_run {
-        let detail = format!(
-            "would write {} (0644) and {} (0600){why}",
-            plan.paths.cert.display(),
-            plan.paths.key.display()
-        );
+        let preview = files::preview(&pair_files(b"", b""), opts)?;
+        let detail = format!("would write {}{why}", files_text(&preview));
+        run.files.extend(preview);
         return Ok(((status, detail), true));
     }
     let (issued, chain) = issue(plan, ca, args_key_type, now)?;
     crate::files::lock_dirs_of([plan.paths.cert.as_path(), plan.paths.key.as_path()])?;
     let written = files::write_all(
-        &[
-            PlannedFile::new(
-                plan.paths.key.clone(),
-                FileKind::PrivateKey,
-                issued.key_pem.as_bytes(),
-            ),
-            PlannedFile::new(
-                plan.paths.cert.clone(),
-                FileKind::Certificate,
-                chain.as_bytes(),
-            ),
-        ],
-        WriteOptions {
-            force: exists,
-            owner: plan.owner,
-            keep_backups: exists,
-        },
+        &pair_files(issued.key_pem.as_bytes(), chain.as_bytes()),
+        opts,
     )?;
     run.certificate = Some(crate::pki::parse::CertInfo::of_new(
         &issued.cert_der,
         now,
         ca.is_none(),
     )?);
-    run.files.extend(written.iter().cloned());
-    let files: Vec<String> = written
+    let detail = format!("{}{why}", files_text(&written));
+    run.files.extend(written);
+    Ok(((status, detail), true))
+}
+
+/// `PATH (MODE), PATH (MODE)`, for a step's detail.
+fn files_text(files: &[files::Written]) -> String {
+    files
         .iter()
         .map(|w| {
             format!(
@@ -292,8 +302,8 @@ pub(super) fn certificate(
                 crate::text::mode_string(w.mode)
             )
         })
-        .collect();
-    Ok(((status, format!("{}{why}", files.join(", "))), true))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A new pair for the plan's hosts, from the CA or self-signed; also the certificate file's
@@ -328,7 +338,7 @@ pub(super) fn renew_timer(
     plan: &Plan,
     reload: Option<&str>,
     systemd_dir: &Path,
-    dry_run: bool,
+    run: &mut Run,
 ) -> Result<(Done, ())> {
     let renewal = crate::commands::timer::Renewal {
         cert: plan.paths.cert.clone(),
@@ -340,8 +350,9 @@ pub(super) fn renew_timer(
         within: crate::commands::renew::window_text(plan.renew_within),
         exec: reload.map(str::to_owned),
     };
-    let (service, timer, changed) = renewal.install(systemd_dir, dry_run)?;
-    let status = Status::of_change(changed);
+    let (service, timer, written) = renewal.install(systemd_dir, run.dry_run)?;
+    let status = Status::of_files(&written);
+    run.files.extend(written);
     let detail = format!(
         "{} and {} (enable: systemctl enable --now {}.timer)",
         service.display(),

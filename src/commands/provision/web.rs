@@ -61,7 +61,7 @@ pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<
         return run.finish(out);
     };
     let ca = match &plan.ca_dir {
-        Some(dir) => run.step("ca", |run| pair::local_ca(dir, &plan, now, run.dry_run)),
+        Some(dir) => run.step("ca", |run| pair::local_ca(dir, &plan, now, run)),
         None => Some(None),
     };
     let Some(ca) = ca else {
@@ -84,21 +84,21 @@ pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<
             web_config(args, &plan, password.as_ref(), run)
         })
         .unwrap_or(false);
+    if let Some(env_file) = &args.env_file {
+        changed |= run
+            .step("env file", |run| service_args(args, env_file, run))
+            .unwrap_or(false);
+    }
     if let (Some(config), Some(job)) = (&args.config, &args.job) {
         changed |= run
             .step("scrape job", |run| {
-                scrape_job(server, args, &plan, config, job, run.dry_run)
+                scrape_job(server, args, &plan, config, job, run)
             })
             .unwrap_or(false);
     }
     if args.pair.renew_timer {
         run.step("renew timer", |run| {
-            pair::renew_timer(
-                &plan,
-                args.reload.as_deref(),
-                &args.pair.systemd_dir,
-                run.dry_run,
-            )
+            pair::renew_timer(&plan, args.reload.as_deref(), &args.pair.systemd_dir, run)
         });
     }
     run.step("reload", |run| {
@@ -175,7 +175,6 @@ fn web_config(
     password: Option<&Zeroizing<Vec<u8>>>,
     run: &mut Run,
 ) -> Result<(Done, bool)> {
-    let dry_run = run.dry_run;
     let template = Template::PrometheusWebConfig.load(None)?;
     let client_ca = args.client_ca.as_deref().map(absolute).transpose()?;
     let mut text = crate::config::prometheus::web_config(
@@ -185,9 +184,12 @@ fn web_config(
         client_ca.as_deref(),
     )?
     .to_string();
+    // For a dry run's diff: (the hash there now, the new one).
+    let mut hashes = (None, None);
     if let (Some(user), Some(password)) = (&args.basic_auth_user, password) {
         let existing = existing_hash(&args.web_config, user);
         let hash = password_hash(existing.as_deref(), password, args.bcrypt_cost)?;
+        hashes.0.clone_from(&existing);
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -197,6 +199,7 @@ fn web_config(
             yaml_string(user),
             yaml_string(&hash)
         );
+        hashes.1 = Some(hash);
     }
     if std::fs::read(&args.web_config).is_ok_and(|old| old == text.as_bytes()) {
         let detail = format!("{}: already as asked", args.web_config.display());
@@ -207,20 +210,35 @@ fn web_config(
     } else {
         Status::Created
     };
-    let mode = if password.is_some() { 0o640 } else { 0o644 };
-    if !dry_run {
-        let mut file = PlannedFile::new(args.web_config.clone(), FileKind::Config, text.as_bytes());
-        file.mode = mode;
-        let written = files::write_all(
-            &[file],
-            WriteOptions {
-                force: true,
-                owner: plan.owner,
-                ..WriteOptions::default()
-            },
-        )?;
-        run.files.extend(written);
+    if run.dry_run {
+        // The whole file is written, so the diff is against what is there now; a hash says
+        // nothing a diff needs to show.
+        let mut old = std::fs::read_to_string(&args.web_config).unwrap_or_default();
+        let mut new = text.clone();
+        if let (Some(was), Some(is)) = (&hashes.0, &hashes.1)
+            && was != is
+        {
+            old = old.replace(was.as_str(), "<bcrypt hash of the old password>");
+        }
+        if let Some(is) = &hashes.1 {
+            old = old.replace(is.as_str(), "<bcrypt hash>");
+            new = new.replace(is.as_str(), "<bcrypt hash>");
+        }
+        let name = args.web_config.display().to_string();
+        run.add_diff(Some(crate::config::edit::unified_diff(
+            &name, &old, &new, None,
+        )));
     }
+    let mode = if password.is_some() { 0o640 } else { 0o644 };
+    let mut file = PlannedFile::new(args.web_config.clone(), FileKind::Config, text.as_bytes());
+    file.mode = mode;
+    let opts = WriteOptions {
+        force: true,
+        owner: plan.owner,
+        ..WriteOptions::default()
+    };
+    run.files
+        .extend(files::write_or_preview(&[file], opts, run.dry_run)?);
     let what = if password.is_some() {
         "tls_server_config, basic_auth_users"
     } else {
@@ -234,6 +252,33 @@ fn web_config(
     Ok(((status, detail), true))
 }
 
+/// `--web.config.file` in `ARGS=` of the server's environment file. Returns whether it changed.
+fn service_args(args: &ProvisionWebArgs, env_file: &Path, run: &mut Run) -> Result<(Done, bool)> {
+    let web_config = absolute(&args.web_config)?;
+    let name = env_file.display().to_string();
+    let edit = crate::cli::EditArgs::in_place(env_file, run.dry_run);
+    let (edited, planned) =
+        crate::commands::config::plan_text_edit(env_file, &edit, 0o777, None, |text| {
+            let new = crate::config::service_args::set_flag(
+                text,
+                &name,
+                "--web.config.file",
+                &web_config,
+            )?;
+            Ok(Zeroizing::new(new))
+        })?;
+    let edited =
+        crate::commands::config::write_edit(edited, &planned.into_iter().collect::<Vec<_>>())?;
+    run.files.extend(edited.files);
+    run.add_diff(edited.diff);
+    let detail = if edited.changed {
+        format!("{name}: ARGS gets --web.config.file={web_config}")
+    } else {
+        format!("{name}: ARGS already has --web.config.file={web_config}")
+    };
+    Ok(((Status::of_change(edited.changed), detail), edited.changed))
+}
+
 /// The scrape job in prometheus.yml, over https (with basic auth from the password file).
 fn scrape_job(
     server: Server,
@@ -241,7 +286,7 @@ fn scrape_job(
     plan: &pair::Plan,
     config: &Path,
     job: &str,
-    dry_run: bool,
+    run: &mut Run,
 ) -> Result<(Done, bool)> {
     let basic_auth = match (&args.basic_auth_user, &args.secret.secret_file) {
         (Some(user), Some(file)) => Some((user.clone(), absolute(file)?)),
@@ -272,7 +317,7 @@ fn scrape_job(
     };
     let template = Template::PrometheusScrape.load(None)?;
     let snippet = crate::config::prometheus::scrape_job(&template, &scrape)?;
-    let edit = crate::cli::EditArgs::in_place(config, dry_run);
+    let edit = crate::cli::EditArgs::in_place(config, run.dry_run);
     let (edited, planned) =
         crate::commands::config::plan_text_edit(config, &edit, 0o777, None, |text| {
             let (new, _) = crate::config::scrape_yml::set_job(text, job, &snippet)?;
@@ -280,6 +325,8 @@ fn scrape_job(
         })?;
     let edited =
         crate::commands::config::write_edit(edited, &planned.into_iter().collect::<Vec<_>>())?;
+    run.files.extend(edited.files);
+    run.add_diff(edited.diff);
     let status = Status::of_change(edited.changed);
     Ok((
         (
