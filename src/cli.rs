@@ -109,9 +109,9 @@ pub enum Command {
 /// Ask, on a terminal, what to provision; then run (and print) that provision command.
 ///
 /// The questions: which server (InfluxDB 1.x, Prometheus, node exporter), its host names
-/// (pre-filled from this machine's name), self-signed or a local CA, validity, where the files
-/// go, authentication, which config to edit, the reload command, verification and a renewal
-/// timer. Nothing is written until the last answer: the equivalent certtool provision command
+/// (pre-filled from this machine's name and addresses), self-signed or a local CA, validity,
+/// where the files go, authentication, which config (and for Prometheus and node exporter which
+/// environment file's ARGS) to edit, the reload command, verification and a renewal timer. Nothing is written until the last answer: the equivalent certtool provision command
 /// is shown, run on confirmation, and printed again so the next time is scriptable. Without a
 /// terminal it never asks: it exits 2 naming the provision commands. Ctrl-C at any question
 /// leaves nothing written.

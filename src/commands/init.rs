@@ -146,7 +146,8 @@ fn ask() -> Result<Vec<String>> {
             "prometheus",
             "prometheus",
             "/etc/prometheus/web-config.yml",
-            "systemctl reload prometheus",
+            // A restart, not a reload: a new --web.config.file in ARGS needs one.
+            "systemctl restart prometheus",
         ),
         _ => (
             "node-exporter",
@@ -232,6 +233,15 @@ fn ask_config(influxdb: bool, config_default: &str, argv: &mut Vec<String>) -> R
             "--web-config".to_owned(),
             input("Web config to write", config_default)?,
         ]);
+        // No default: pressing Enter must not edit a file under /etc the user did not name.
+        let env_file = input(
+            "Environment file whose ARGS= gets --web.config.file, e.g. /etc/default/prometheus \
+             (empty: none)",
+            "",
+        )?;
+        if !env_file.is_empty() {
+            argv.extend(["--env-file".to_owned(), env_file]);
+        }
         let user = input("Basic auth user (empty: none)", "")?;
         if !user.is_empty() {
             argv.extend([

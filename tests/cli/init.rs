@@ -67,6 +67,8 @@ fn init_asks_runs_provision_and_prints_it_for_next_time() {
     let ssl = format!("{dir}/ssl\r");
     let web = format!("{dir}/web.yml\r");
     let password = format!("{dir}/basic.password\r");
+    env.write("prometheus.default", "ARGS=\"\"\n");
+    let args = format!("{dir}/prometheus.default\r");
     let (code, text) = on_a_pty(
         &env,
         &[
@@ -77,6 +79,7 @@ fn init_asks_runs_provision_and_prints_it_for_next_time() {
             ("Directory for the key", &ssl),
             ("Owner of the files", "\r"),
             ("Web config to write", &web),
+            ("gets --web.config.file", &args),
             ("Basic auth user", "prom\r"),
             ("File holding the password", &password),
             ("read the new files", "true\r"),
@@ -89,6 +92,10 @@ fn init_asks_runs_provision_and_prints_it_for_next_time() {
     assert!(
         env.path("ssl/prometheus.crt").exists() && env.path("web.yml").exists(),
         "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("prometheus.default")).unwrap(),
+        format!("ARGS=\"--web.config.file={dir}/web.yml\"\n")
     );
     // The password file the answers named was made (0600), and its hash is in the web config.
     assert_eq!(crate::support::mode(&env.path("basic.password")), 0o600);
