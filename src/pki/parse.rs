@@ -236,46 +236,13 @@ fn usage_of(
         .key_usage()
         .ok()
         .flatten()
-        .map(|ku| {
-            let ku = ku.value;
-            [
-                (ku.digital_signature(), "digitalSignature"),
-                (ku.non_repudiation(), "nonRepudiation"),
-                (ku.key_encipherment(), "keyEncipherment"),
-                (ku.data_encipherment(), "dataEncipherment"),
-                (ku.key_agreement(), "keyAgreement"),
-                (ku.key_cert_sign(), "keyCertSign"),
-                (ku.crl_sign(), "cRLSign"),
-                (ku.encipher_only(), "encipherOnly"),
-                (ku.decipher_only(), "decipherOnly"),
-            ]
-            .into_iter()
-            .filter_map(|(on, name)| on.then_some(name))
-            .collect()
-        })
+        .map(|ku| key_usage_names(*ku.value))
         .unwrap_or_default();
     let extended = cert
         .extended_key_usage()
         .ok()
         .flatten()
-        .map(|eku| {
-            let eku = eku.value;
-            let mut names: Vec<String> = [
-                (eku.any, "anyExtendedKeyUsage"),
-                (eku.server_auth, "serverAuth"),
-                (eku.client_auth, "clientAuth"),
-                (eku.code_signing, "codeSigning"),
-                (eku.email_protection, "emailProtection"),
-                (eku.time_stamping, "timeStamping"),
-                (eku.ocsp_signing, "OCSPSigning"),
-            ]
-            .into_iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, name)| name.to_owned())
-            .collect();
-            names.extend(eku.other.iter().map(|oid| sanitize(&oid.to_id_string())));
-            names
-        })
+        .map(|eku| extended_key_usage_names(eku.value))
         .unwrap_or_default();
     let path_len = cert
         .basic_constraints()
@@ -296,6 +263,43 @@ fn usage_of(
         }
     });
     (key_usage, extended, path_len, constraints)
+}
+
+/// keyUsage bits by their RFC 5280 names.
+pub(super) fn key_usage_names(ku: KeyUsage) -> Vec<&'static str> {
+    [
+        (ku.digital_signature(), "digitalSignature"),
+        (ku.non_repudiation(), "nonRepudiation"),
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+        (ku.encipher_only(), "encipherOnly"),
+        (ku.decipher_only(), "decipherOnly"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+/// extendedKeyUsage purposes by name (a dotted OID for others).
+pub(super) fn extended_key_usage_names(eku: &ExtendedKeyUsage<'_>) -> Vec<String> {
+    let mut names: Vec<String> = [
+        (eku.any, "anyExtendedKeyUsage"),
+        (eku.server_auth, "serverAuth"),
+        (eku.client_auth, "clientAuth"),
+        (eku.code_signing, "codeSigning"),
+        (eku.email_protection, "emailProtection"),
+        (eku.time_stamping, "timeStamping"),
+        (eku.ocsp_signing, "OCSPSigning"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| name.to_owned())
+    .collect();
+    names.extend(eku.other.iter().map(|oid| sanitize(&oid.to_id_string())));
+    names
 }
 
 /// A name constraint's base: `DNS:example.com`, `IP:10.0.0.0/8` (address and mask).
@@ -477,9 +481,12 @@ fn subject_alt_names(cert: &X509Certificate<'_>) -> Result<Vec<San>> {
     else {
         return Ok(Vec::new());
     };
-    Ok(ext
-        .value
-        .general_names
+    Ok(sans_of(&ext.value.general_names))
+}
+
+/// subjectAltNames as certtool shows them (text sanitized, IP addresses parsed).
+pub(super) fn sans_of(names: &[GeneralName<'_>]) -> Vec<San> {
+    names
         .iter()
         .map(|name| match name {
             GeneralName::DNSName(d) => San::Dns(sanitize(d)),
@@ -491,7 +498,7 @@ fn subject_alt_names(cert: &X509Certificate<'_>) -> Result<Vec<San>> {
             GeneralName::URI(u) => San::Uri(sanitize(u)),
             other => San::Other(sanitize(&format!("{other:?}"))),
         })
-        .collect())
+        .collect()
 }
 
 fn ip_of(bytes: &[u8]) -> Option<std::net::IpAddr> {
@@ -504,7 +511,7 @@ fn ip_of(bytes: &[u8]) -> Option<std::net::IpAddr> {
     }
 }
 
-fn describe_public_key(spki: &SubjectPublicKeyInfo<'_>) -> (String, u32) {
+pub(super) fn describe_public_key(spki: &SubjectPublicKeyInfo<'_>) -> (String, u32) {
     let alg = &spki.algorithm.algorithm;
     if *alg == OID_SIG_ED25519 {
         return ("Ed25519".to_owned(), 256);

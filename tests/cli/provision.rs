@@ -598,6 +598,12 @@ fn provision_node_exporter_tls_then_basic_auth_through_debians_args() {
         text.contains("GET /metrics: 401 without credentials, 200 as prom"),
         "{text}"
     );
+    basic_auth_is_enforced(&env, port);
+}
+
+/// curl and `verify --url` against node exporter with basic auth for prom: 401 without the
+/// password or with a wrong one, 200 with it.
+fn basic_auth_is_enforced(env: &TestEnv, port: u16) {
     let code = |user: Option<&str>| {
         let mut curl = Command::new("curl");
         curl.args([
