@@ -71,6 +71,10 @@ pub enum Command {
     /// A local certificate authority for servers and clients that must trust each other
     #[command(subcommand)]
     Ca(CaCommand),
+    /// A key and a certificate signing request (CSR) for a CA to sign
+    Csr(CsrArgs),
+    /// Install the certificate a CA sent back: checked, with its chain in order, beside its key
+    Import(ImportArgs),
     /// Check certificates for expiry, with exit codes scripts can trust
     Check(CheckArgs),
     /// Re-issue a certificate with the same names, and replace it atomically
@@ -111,8 +115,9 @@ pub enum Command {
 /// The questions: which server (InfluxDB 1.x, Prometheus, node exporter), its host names
 /// (pre-filled from this machine's name and addresses), self-signed or a local CA, validity,
 /// where the files go, authentication, which config (and for Prometheus and node exporter which
-/// environment file's ARGS) to edit, the reload command, verification and a renewal timer. Nothing is written until the last answer: the equivalent certtool provision command
-/// is shown, run on confirmation, and printed again so the next time is scriptable. Without a
+/// environment file's ARGS) to edit, the reload command, verification and a renewal timer.
+/// Nothing is written until the last answer: the equivalent certtool provision command is
+/// shown, run on confirmation, and printed again so the next time is scriptable. Without a
 /// terminal it never asks: it exits 2 naming the provision commands. Ctrl-C at any question
 /// leaves nothing written.
 #[derive(Debug, Args)]
@@ -540,7 +545,192 @@ pub enum CaCommand {
     Init(CaInitArgs),
     /// Issue a server (or mutual-TLS client) certificate signed by a local CA
     Issue(CaIssueArgs),
+    /// Sign a certificate signing request (CSR) with a local CA
+    Sign(CaSignArgs),
 }
+
+/// Sign a certificate signing request (CSR) with a local CA.
+///
+/// The request's signature is checked (it was made with the key it names), and its hosts are
+/// taken from its subjectAltNames (or its CN when it has none), refused when outside the CA's
+/// name constraints as with `ca issue`. Everything else comes from certtool's leaf profile, as
+/// for `ca issue`: CA:FALSE, keyUsage, extendedKeyUsage serverAuth (and clientAuth with
+/// --client). Requested extensions the CA does not grant (CA:TRUE, other usages, other
+/// extensions) are left out and listed. --out gets the leaf followed by the CA's chain (0644);
+/// the key stays with whoever made the request.
+#[derive(Debug, Args)]
+#[command(after_long_help = CA_SIGN_HELP)]
+pub struct CaSignArgs {
+    /// The certificate signing request (PEM or DER)
+    #[arg(value_name = "CSR")]
+    pub csr: PathBuf,
+
+    /// The CA certificate (from `certtool ca init`)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: PathBuf,
+
+    /// The CA private key; only read
+    #[arg(long, value_name = "FILE")]
+    pub ca_key: PathBuf,
+
+    #[command(flatten)]
+    pub validity: ValidityArgs,
+
+    /// Also allow TLS client authentication (extendedKeyUsage clientAuth), for mutual TLS
+    #[arg(long)]
+    pub client: bool,
+
+    /// Where the certificate goes [default: the CSR's path with .crt for .csr]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Owner of the certificate file (needs root)
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    #[command(flatten)]
+    pub replace: ForceArgs,
+}
+
+const CA_SIGN_HELP: &str = "\
+Examples:
+  certtool ca sign influx.csr --ca-cert ca.crt --ca-key ca.key
+  certtool ca sign telegraf.csr --ca-cert ca.crt --ca-key ca.key --client --days 90 \\
+      --out telegraf.crt
+
+Exit status:
+  0  the certificate was written
+  2  usage error, a bad or tampered request, a host outside the CA's name constraints, an
+     existing file without --force, or an I/O error; nothing is written";
+
+/// A key and a certificate signing request (CSR) for a CA to sign.
+///
+/// Writes DIR/BASE.key (a new key, 0600; or --key, an existing key, only read) and DIR/BASE.csr
+/// (0644): CN the first host, every --host as a subjectAltName, keyUsage and extendedKeyUsage
+/// serverAuth requested, signed with the key. Send BASE.csr to the CA (corporate, commercial,
+/// or `certtool ca sign`); install what comes back with `certtool import`.
+#[derive(Debug, Args)]
+#[command(after_long_help = CSR_HELP)]
+pub struct CsrArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+
+    /// An existing private key to request a certificate for (only read), instead of a new one
+    #[arg(long, value_name = "FILE", conflicts_with = "key_type")]
+    pub key: Option<PathBuf>,
+
+    /// Type of the new key [default: ecdsa-p256]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub key_type: Option<KeyType>,
+
+    /// Subject attributes besides the CN, e.g. 'O=Example Corp,OU=Operations,C=DE'
+    /// (C, ST, L, O, OU)
+    #[arg(long, value_name = "ATTRS")]
+    pub subject: Option<String>,
+
+    /// Directory for the files; created (0755) if missing
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+
+    /// Base file name [default: the first host, with a leading * written as _wildcard]
+    #[arg(long, value_name = "BASE")]
+    pub name: Option<String>,
+
+    /// Owner of the written files (needs root), e.g. influxdb:influxdb
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    #[command(flatten)]
+    pub replace: ForceArgs,
+}
+
+const CSR_HELP: &str = "\
+Examples:
+  certtool csr --host influx.example.com --host influx --subject 'O=Example Corp,C=DE' \\
+      --out-dir /etc/ssl/influxdb --name influxdb --owner influxdb:influxdb
+  certtool csr --host influx.example.com --key /etc/ssl/influxdb/influxdb.key --name renewal
+
+Exit status:
+  0  the request (and a new key) was written
+  2  usage error, bad input, an existing file without --force, or an I/O error; nothing is
+     written";
+
+/// Install the certificate a CA sent back: checked, with its chain in order, beside its key.
+///
+/// The certificates of --cert and every --chain file may come in any order, with duplicates and
+/// unrelated certificates: the one whose public key matches --key is the leaf, and each next
+/// certificate is the issuer of the one before (by name, key identifier and signature).
+/// Duplicates and certificates outside the chain are left out and listed; the root is left out
+/// too (servers should not send it) unless --include-root. The chain must end at a root: one
+/// among the inputs, --root, or one the system trusts (/etc/ssl/certs, or $SSL_CERT_FILE);
+/// otherwise the missing issuer is named and nothing is written (exit 1), unless
+/// --allow-incomplete. The leaf must be valid now, a server certificate, and cover every --host.
+/// Writes DIR/BASE.crt (the chain, 0644) and, when the key is not already there, DIR/BASE.key
+/// (0600); by default DIR and BASE are the key's, so the certificate lands beside it.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "clap flags: each bool is one --flag of the command line"
+)]
+#[derive(Debug, Args)]
+#[command(after_long_help = IMPORT_HELP)]
+pub struct ImportArgs {
+    /// The certificate the CA sent (it may hold the chain too)
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+
+    /// More certificates: intermediates, a bundle, in any order; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
+
+    /// The private key the request was made with
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// A host the certificate must cover; repeatable
+    #[arg(long = "host", value_name = "NAME|IP")]
+    pub hosts: Vec<String>,
+
+    /// The root CA the chain must end at, when it is not among the inputs or the system's
+    #[arg(long, value_name = "FILE")]
+    pub root: Option<PathBuf>,
+
+    /// Write the chain even if it does not reach a root (clients may then fail to verify it)
+    #[arg(long)]
+    pub allow_incomplete: bool,
+
+    /// Also write the root at the end of the chain
+    #[arg(long)]
+    pub include_root: bool,
+
+    /// Directory for the files; created (0755) if missing [default: the key's directory]
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Base file name [default: the key's file name without .key]
+    #[arg(long, value_name = "BASE")]
+    pub name: Option<String>,
+
+    /// Owner of the written files (needs root), e.g. influxdb:influxdb
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    #[command(flatten)]
+    pub replace: ForceArgs,
+}
+
+const IMPORT_HELP: &str = "\
+Examples:
+  sudo certtool import --cert influx.example.com.crt --chain ca-bundle.crt \\
+      --key /etc/ssl/influxdb/influxdb.key --host influx.example.com \\
+      --out-dir /etc/ssl/influxdb --owner influxdb:influxdb
+  certtool import --cert signed.pem --key influxdb.key --root corp-root.crt --json
+
+Exit status:
+  0  the files were written
+  1  a check said no: the key does not match, the certificate is expired or not yet valid, not
+     a server certificate, misses a --host, or its chain does not reach a root
+  2  usage error, bad input, an existing file without --force, or an I/O error; nothing is
+     written";
 
 /// Create a local CA: a private key and a self-signed CA certificate.
 ///

@@ -203,6 +203,28 @@ pub fn describe(path: &Path, now: OffsetDateTime) -> Result<parse::FileContents>
         .with_context(|| format!("cannot inspect '{}'", path.display()))
 }
 
+/// The certificate signing request in `path` (PEM or DER), and what it asks for.
+pub fn load_request(path: &Path) -> Result<(Vec<u8>, crate::pki::csr::CsrInfo)> {
+    let context = || {
+        format!(
+            "cannot read the certificate signing request '{}'",
+            path.display()
+        )
+    };
+    let block = read_blocks(path, "certificate signing request")?
+        .into_iter()
+        .find(|b| b.label.ends_with("CERTIFICATE REQUEST"))
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("'{}' holds no certificate signing request", path.display()),
+                "give the .csr file (PEM 'CERTIFICATE REQUEST', or DER)",
+            )
+        })?;
+    let der = block.der.to_vec();
+    let info = crate::pki::csr::CsrInfo::from_der(&der).with_context(context)?;
+    Ok((der, info))
+}
+
 /// A CA certificate and its key, checked to belong together and able to sign at `now`.
 pub fn load_ca(cert: &Path, key: &Path, now: OffsetDateTime) -> Result<LoadedCa> {
     let context = || format!("cannot use the CA '{}'", cert.display());

@@ -47,6 +47,8 @@ fn config() -> ProptestConfig {
 struct Corpus {
     cert: String,
     key: String,
+    /// A certificate signing request for the same key.
+    csr: String,
     key_runs: HashSet<String>,
 }
 
@@ -59,12 +61,22 @@ static CORPUS: LazyLock<Corpus> = LazyLock::new(|| {
     })
     .unwrap();
     let key = issued.key_pem.as_str().to_owned();
+    let signing = rcgen::KeyPair::from_pem(&key).unwrap();
+    let spec = LeafSpec {
+        hosts: vec![Host::parse("p.test").unwrap()],
+        validity: Validity::new(now, Some(30), None, None, 365).unwrap(),
+        key_type: KeyType::EcdsaP256,
+    };
+    let csr = certtool::pki::csr::request(&spec, &[], &signing)
+        .unwrap()
+        .pem;
     let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
     let chars: Vec<char> = body.chars().collect();
     let key_runs = chars.windows(16).map(|w| w.iter().collect()).collect();
     Corpus {
         cert: issued.cert_pem.clone(),
         key,
+        csr,
         key_runs,
     }
 });
@@ -83,6 +95,8 @@ fn mutated_pem() -> impl Strategy<Value = Vec<u8>> {
         Just(CORPUS.key.clone()),
         Just(format!("{}{}", CORPUS.cert, CORPUS.key)),
         Just(format!("{}{}", CORPUS.cert, CORPUS.cert)),
+        Just(CORPUS.csr.clone()),
+        Just(format!("{}{}", CORPUS.csr, CORPUS.key)),
     ];
     let edit = (any::<usize>(), any::<u8>(), 0..4u8);
     (base, prop::collection::vec(edit, 1..6)).prop_map(|(text, edits)| {
@@ -217,6 +231,26 @@ proptest! {
     #[test]
     fn unicode_and_idn_hosts_never_panic(labels in prop::collection::vec("[a-zé\u{4e00}-\u{4e10}xn-]{0,70}", 1..6)) {
         let _ = Host::parse(&labels.join("."));
+    }
+
+    #[test]
+    fn requests_and_chains_never_panic(pem in mutated_pem()) {
+        if let Ok(blocks) = parse_blocks(&pem) {
+            let ders: Vec<Vec<u8>> = blocks.iter().map(|b| b.der.to_vec()).collect();
+            for der in &ders {
+                if let Ok(info) = certtool::pki::csr::CsrInfo::from_der(der) {
+                    let _ = info.hosts();
+                }
+            }
+            if !ders.is_empty() {
+                let _ = certtool::pki::chain::build(&ders, 0, &ders, || ders.clone());
+            }
+        }
+    }
+
+    #[test]
+    fn subjects_never_panic(input in "\\PC{0,60}|([A-Za-z]{1,3}=[^,]{0,10},?){0,6}") {
+        let _ = certtool::pki::csr::parse_subject(&input);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{OutputPaths, describe_written, resolve_owner, url_host, warn_about_coverage};
-use crate::cli::{CaCommand, CaInitArgs, CaIssueArgs, OutputArgs};
+use crate::cli::{CaCommand, CaInitArgs, CaIssueArgs, CaSignArgs, OutputArgs};
 use crate::error::ExitStatus;
 use crate::files::{self, FileKind, PlannedFile, WriteOptions, Written};
 use crate::inputs;
@@ -30,6 +30,7 @@ pub fn run(cmd: &CaCommand, out: &mut Output) -> Result<ExitStatus> {
     match cmd {
         CaCommand::Init(args) => init(args, out),
         CaCommand::Issue(args) => issue(args, out),
+        CaCommand::Sign(args) => sign(args, out),
     }
 }
 
@@ -236,6 +237,168 @@ impl crate::output::Report for IssueReport<'_> {
                 .files
                 .first()
                 .map_or(":PORT/", |w| super::service_endpoint(&w.path)),
+        );
+        crate::output::Text::note(text)
+    }
+}
+
+/// `ca sign`: a certificate for someone else's key, from their request.
+fn sign(args: &CaSignArgs, out: &mut Output) -> Result<ExitStatus> {
+    let now = OffsetDateTime::now_utc();
+    let validity = args.validity.validity(now, DEFAULT_LEAF_DAYS)?;
+    let cert_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.csr.with_extension("crt"));
+    let write = WriteOptions {
+        force: args.replace.force,
+        owner: resolve_owner(args.owner.as_deref())?,
+        ..WriteOptions::default()
+    };
+    super::lock_targets(out, [cert_path.as_path()])?;
+    files::check_targets([cert_path.as_path()], write.force)?;
+    let (_, request) = inputs::load_request(&args.csr)?;
+    if !request.signature_valid {
+        return Err(crate::error::Error::invalid(
+            format!(
+                "the request '{}' has a signature that does not verify",
+                args.csr.display()
+            ),
+            "it was altered after it was made, or not made with the key it names: ask for a new one",
+        )
+        .into());
+    }
+    let hosts = request.hosts()?;
+    if hosts.is_empty() {
+        return Err(crate::error::Error::invalid(
+            format!("the request '{}' names no host", args.csr.display()),
+            "it needs DNS or IP subjectAltNames (certtool csr --host NAME makes such requests)",
+        )
+        .into());
+    }
+    let ca = inputs::load_ca(&args.ca_cert, &args.ca_key, now)?;
+    let (validity, clamped) = ca.clamp(validity);
+    let key_type = crate::pki::keys::key_type_of(&request.key_algorithm, request.key_bits)
+        .unwrap_or(KeyType::EcdsaP256);
+    let spec = LeafSpec {
+        hosts,
+        validity,
+        key_type,
+    };
+    let params = ca.leaf_params(&spec, args.client)?;
+    let (leaf_pem, leaf_der) = ca.sign_for_key(&params, &request.spki)?;
+    let chain = format!("{leaf_pem}{}", ca.chain_pem);
+    let written = files::write_all(
+        &[PlannedFile::new(
+            cert_path,
+            FileKind::Certificate,
+            chain.as_bytes(),
+        )],
+        write,
+    )?;
+    super::warn_if_clamped(out, clamped, &validity)?;
+    let not_granted = not_granted(&request, &params, args.client);
+    let report = SignReport {
+        new: super::NewCertificate::of(&leaf_der, false, now, &written)?,
+        client: args.client,
+        clamped_to_ca: clamped,
+        ca_certificate: &args.ca_cert,
+        not_granted,
+        owner: write.owner,
+    };
+    out.report(&report)?;
+    Ok(ExitStatus::Success)
+}
+
+/// What the request asked for that the certificate does not carry.
+fn not_granted(
+    request: &crate::pki::csr::CsrInfo,
+    params: &rcgen::CertificateParams,
+    client: bool,
+) -> Vec<String> {
+    let mut left = Vec::new();
+    if request.requests_ca {
+        left.push("basicConstraints CA:TRUE (a server certificate is never a CA)".to_owned());
+    }
+    let granted_ku: Vec<&str> = params
+        .key_usages
+        .iter()
+        .map(|ku| match ku {
+            rcgen::KeyUsagePurpose::KeyEncipherment => "keyEncipherment",
+            _ => "digitalSignature",
+        })
+        .collect();
+    for ku in &request.key_usage {
+        if !granted_ku.contains(ku) {
+            left.push(format!("keyUsage {ku}"));
+        }
+    }
+    for eku in &request.extended_key_usage {
+        let granted = eku == "serverAuth" || (client && eku == "clientAuth");
+        if !granted {
+            let hint = if eku == "clientAuth" {
+                " (pass --client)"
+            } else {
+                ""
+            };
+            left.push(format!("extendedKeyUsage {eku}{hint}"));
+        }
+    }
+    for san in &request.sans {
+        if !matches!(
+            san,
+            crate::pki::names::San::Dns(_) | crate::pki::names::San::Ip(_)
+        ) {
+            left.push(format!("subjectAltName {san}"));
+        }
+    }
+    left.extend(request.other_extensions.iter().cloned());
+    left
+}
+
+#[derive(Serialize)]
+struct SignReport<'a> {
+    #[serde(flatten)]
+    new: super::NewCertificate<'a>,
+    client: bool,
+    clamped_to_ca: bool,
+    ca_certificate: &'a PathBuf,
+    /// What the request asked for and the certificate does not carry.
+    not_granted: Vec<String>,
+    #[serde(skip)]
+    owner: Option<crate::files::Owner>,
+}
+
+impl crate::output::Report for SignReport<'_> {
+    fn ok(&self) -> bool {
+        true
+    }
+
+    fn text(&self) -> crate::output::Text {
+        let cert = &self.new.certificate;
+        let usage = if self.client {
+            "server and client"
+        } else {
+            "server"
+        };
+        let mut text = format!(
+            "Signed a {usage} certificate for {}, by {}\n",
+            crate::pki::names::sans_line(&cert.sans),
+            cert.issuer
+        );
+        text.push_str(&describe_written(self.new.files, self.owner));
+        let _ = writeln!(
+            text,
+            "  expires      {}\n  sha256       {}",
+            cert.not_after, cert.sha256_fingerprint
+        );
+        for left in &self.not_granted {
+            let _ = writeln!(text, "  not granted  {left}");
+        }
+        let _ = write!(
+            text,
+            "The file holds the chain (the certificate, then the CA). Send it back to whoever \
+             made the request;\nthey install it with: certtool import --cert FILE --key THEIR.key\n"
         );
         crate::output::Text::note(text)
     }

@@ -14,6 +14,7 @@ use crate::cli::InspectArgs;
 use crate::error::ExitStatus;
 use crate::inputs;
 use crate::output::{Output, Text};
+use crate::pki::csr::CsrInfo;
 use crate::pki::keys::PrivateKeyInfo;
 use crate::pki::parse::{CertInfo, FileContents, Status};
 
@@ -22,6 +23,8 @@ struct Report<'a> {
     file: &'a Path,
     certificates: &'a [CertInfo],
     private_keys: &'a [PrivateKeyInfo],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    certificate_requests: &'a [CsrInfo],
     key_file: Option<&'a PathBuf>,
     /// Whether the private key (from --key, or from the file itself) matches the first
     /// certificate; absent when there is nothing to compare.
@@ -39,10 +42,12 @@ pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
         Some(path) => Some(read_key(path)?),
         None => contents.private_keys.first().cloned(),
     };
-    let key_matches = match (contents.certificates.first(), &key) {
-        (Some(cert), Some(key)) => Some(cert.matches_key(key)),
-        (None, Some(_)) if args.key.is_some() => bail!(
-            "'{}' holds no certificate to compare the key with",
+    let request = contents.certificate_requests.first();
+    let key_matches = match (contents.certificates.first(), request, &key) {
+        (Some(cert), _, Some(key)) => Some(cert.matches_key(key)),
+        (None, Some(request), Some(key)) => Some(request.public_key == key.public_key),
+        (None, None, Some(_)) if args.key.is_some() => bail!(
+            "'{}' holds no certificate or request to compare the key with",
             args.file.display()
         ),
         _ => None,
@@ -51,10 +56,17 @@ pub fn run(args: &InspectArgs, out: &mut Output) -> Result<ExitStatus> {
         file: &args.file,
         certificates: &contents.certificates,
         private_keys: &contents.private_keys,
+        certificate_requests: &contents.certificate_requests,
         key_file: args.key.as_ref(),
         key_matches,
     })?;
-    Ok(ExitStatus::from_ok(key_matches != Some(false)))
+    let signatures_ok = contents
+        .certificate_requests
+        .iter()
+        .all(|r| r.signature_valid);
+    Ok(ExitStatus::from_ok(
+        key_matches != Some(false) && signatures_ok,
+    ))
 }
 
 fn read_and_describe(path: &Path, now: OffsetDateTime) -> Result<FileContents> {
@@ -73,6 +85,7 @@ fn read_key(path: &Path) -> Result<PrivateKeyInfo> {
 impl crate::output::Report for Report<'_> {
     fn ok(&self) -> bool {
         self.key_matches != Some(false)
+            && self.certificate_requests.iter().all(|r| r.signature_valid)
     }
 
     fn text(&self) -> Text {
@@ -88,6 +101,10 @@ fn text_lines(report: &Report<'_>) -> String {
         let _ = writeln!(text, "{}: certificate {} of {total}", path, i + 1);
         cert_lines(&mut text, cert);
     }
+    for (i, request) in report.certificate_requests.iter().enumerate() {
+        let _ = writeln!(text, "{path}: certificate signing request {}", i + 1);
+        request_lines(&mut text, request);
+    }
     for key in report.private_keys {
         let _ = writeln!(
             text,
@@ -95,16 +112,55 @@ fn text_lines(report: &Report<'_>) -> String {
             path, key.algorithm, key.bits, key.format
         );
     }
+    let what = if report.certificates.is_empty() {
+        "request"
+    } else {
+        "certificate"
+    };
     match report.key_matches {
-        Some(true) => text.push_str("key matches certificate: yes\n"),
+        Some(true) => {
+            let _ = writeln!(text, "key matches {what}: yes");
+        }
         Some(false) => {
-            text.push_str(
-                "key matches certificate: NO (the private key belongs to another certificate)\n",
+            let _ = writeln!(
+                text,
+                "key matches {what}: NO (the private key belongs to another {what})"
             );
         }
         None => {}
     }
     text
+}
+
+fn request_lines(text: &mut String, r: &CsrInfo) {
+    let sans = if r.sans.is_empty() {
+        "(none)".to_owned()
+    } else {
+        crate::pki::names::sans_line(&r.sans)
+    };
+    let signature = if r.signature_valid {
+        "valid: made with this key"
+    } else {
+        "INVALID: altered, or not made with this key"
+    };
+    let mut asks = Vec::new();
+    if r.requests_ca {
+        asks.push("CA:TRUE".to_owned());
+    }
+    asks.extend(r.other_extensions.iter().cloned());
+    let _ = write!(
+        text,
+        "  subject:     {}\n  SANs:        {sans}\n  key:         {} ({} bits)\n  \
+         signature:   {} ({signature})\n  key usage:   {}\n  ext. usage:  {}\n  \
+         also asks:   {}\n",
+        r.subject,
+        r.key_algorithm,
+        r.key_bits,
+        r.signature_algorithm,
+        list_or_none(&r.key_usage.join(", ")),
+        list_or_none(&r.extended_key_usage.join(", ")),
+        list_or_none(&asks.join(", ")),
+    );
 }
 
 fn cert_lines(text: &mut String, cert: &CertInfo) {

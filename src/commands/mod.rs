@@ -7,6 +7,8 @@ pub mod ca;
 pub mod check;
 pub mod completions;
 pub mod config;
+pub mod csr;
+pub mod import;
 pub mod init;
 pub mod inspect;
 pub mod jwt;
@@ -35,6 +37,8 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
     match &cli.command {
         Command::Selfsigned(args) => selfsigned::run(args, out),
         Command::Ca(cmd) => ca::run(cmd, out),
+        Command::Csr(args) => csr::run(args, out),
+        Command::Import(args) => import::run(args, out),
         Command::Check(args) => check::run(args, out),
         Command::Renew(args) => renew::run(args, out),
         Command::Config(cmd) => config::run(cmd, out),
@@ -85,7 +89,7 @@ impl OutputPaths {
     }
 }
 
-fn validate_base_name(name: &str) -> Result<String> {
+pub(crate) fn validate_base_name(name: &str) -> Result<String> {
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
         return Err(Error::invalid(
             format!(

@@ -92,6 +92,9 @@ pub fn classify(name: &str, bytes: &[u8]) -> Content {
         (false, _, Some(Assignment::Env)) => Content::Known(FileKind::Secret),
         (false, _, Some(Assignment::Config)) => Content::ConfigWithSecret,
         (false, true, None) => Content::Known(FileKind::Certificate),
+        (false, false, None) if contains(bytes, b"-----BEGIN CERTIFICATE REQUEST-----") => {
+            Content::Known(FileKind::CertificateRequest)
+        }
         (false, false, None) => classify_other(name, bytes),
     }
 }
@@ -180,7 +183,9 @@ pub fn mode_ok(content: Content, mode: u32) -> bool {
             mode & !0o600 == 0 && mode & 0o400 != 0
         }
         // 0644 or 0444: everyone reads it (clients run as other users), only the owner writes.
-        Content::Known(FileKind::Certificate) => mode & !0o644 == 0 && mode & 0o444 == 0o444,
+        Content::Known(FileKind::Certificate | FileKind::CertificateRequest) => {
+            mode & !0o644 == 0 && mode & 0o444 == 0o444
+        }
         // The service's group may read it; nobody else.
         Content::ConfigWithSecret => mode & !0o640 == 0 && mode & 0o400 != 0,
         Content::Known(FileKind::Config) => mode & 0o022 == 0 && mode & 0o400 != 0,
@@ -194,7 +199,7 @@ pub fn mode_ok(content: Content, mode: u32) -> bool {
 pub fn fixed_mode(content: Content, mode: u32) -> u32 {
     let mode = mode & 0o7777;
     match content {
-        Content::Known(FileKind::Certificate) => 0o644,
+        Content::Known(FileKind::Certificate | FileKind::CertificateRequest) => 0o644,
         Content::ConfigWithSecret => (mode & 0o640) | 0o400,
         c if c.is_secret() => (mode & 0o600) | 0o400,
         _ => mode,
@@ -204,7 +209,7 @@ pub fn fixed_mode(content: Content, mode: u32) -> u32 {
 /// The mode to show as expected.
 fn expected_mode(content: Content) -> Option<u32> {
     match content {
-        Content::Known(FileKind::Certificate) => Some(0o644),
+        Content::Known(FileKind::Certificate | FileKind::CertificateRequest) => Some(0o644),
         Content::ConfigWithSecret => Some(0o640),
         c if c.is_secret() => Some(0o600),
         _ => None,

@@ -65,6 +65,8 @@ pub enum FileKind {
     Secret,
     /// A service's config file (or a generated web config); no secrets in it by default.
     Config,
+    /// A certificate signing request: public, like a certificate.
+    CertificateRequest,
 }
 
 impl FileKind {
@@ -77,6 +79,7 @@ impl FileKind {
             FileKind::Bundle => "bundle",
             FileKind::Secret => "secret",
             FileKind::Config => "config",
+            FileKind::CertificateRequest => "certificate_request",
         }
     }
 
@@ -89,13 +92,14 @@ impl FileKind {
             FileKind::Bundle => "key + certificate",
             FileKind::Secret => "secret",
             FileKind::Config => "config",
+            FileKind::CertificateRequest => "request",
         }
     }
 
     #[must_use]
     pub fn mode(self) -> u32 {
         match self {
-            FileKind::Certificate | FileKind::Config => CERT_MODE,
+            FileKind::Certificate | FileKind::Config | FileKind::CertificateRequest => CERT_MODE,
             FileKind::PrivateKey | FileKind::Bundle | FileKind::Secret => SECRET_MODE,
         }
     }

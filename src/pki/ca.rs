@@ -364,6 +364,14 @@ impl LoadedCa {
 
     /// Issue a leaf for `spec` (server, or server and client with `client`), signed by this CA.
     pub fn issue(&self, spec: &LeafSpec, client: bool) -> Result<Issued> {
+        let params = self.leaf_params(spec, client)?;
+        let key = keys::generate(spec.key_type)?;
+        self.sign(&params, &key)
+    }
+
+    /// The parameters of a leaf for `spec` under this CA (hosts checked against its name
+    /// constraints), for a server, or a server and client with `client`.
+    pub fn leaf_params(&self, spec: &LeafSpec, client: bool) -> Result<CertificateParams> {
         self.check_hosts(&spec.hosts)?;
         let mut params = cert::leaf_params(spec)?;
         self.choose_subject(&mut params, &spec.hosts);
@@ -372,8 +380,26 @@ impl LoadedCa {
                 .extended_key_usages
                 .push(ExtendedKeyUsagePurpose::ClientAuth);
         }
-        let key = keys::generate(spec.key_type)?;
-        self.sign(&params, &key)
+        Ok(params)
+    }
+
+    /// Sign `params` for someone else's public key (a request's DER `SubjectPublicKeyInfo`),
+    /// and check the result. Returns the certificate as PEM and DER.
+    pub fn sign_for_key(
+        &self,
+        params: &CertificateParams,
+        spki: &[u8],
+    ) -> Result<(String, Vec<u8>)> {
+        let public = rcgen::SubjectPublicKeyInfo::from_der(spki)
+            .map_err(|e| anyhow!("cannot sign for the request's key: {e}"))?;
+        let issuer =
+            Issuer::from_ca_cert_der(&CertificateDer::from(self.cert_der.as_slice()), &self.key)
+                .context("cannot use the CA certificate for signing")?;
+        let leaf = params
+            .signed_by(&public, &issuer)
+            .context("cannot sign the certificate")?;
+        self.check_issued(leaf.der())?;
+        Ok((leaf.pem(), leaf.der().to_vec()))
     }
 
     /// The subject CN is the first DNS name. OpenSSL checks a CN that looks like a host name

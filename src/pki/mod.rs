@@ -6,6 +6,7 @@
 
 pub mod ca;
 pub mod cert;
+pub mod chain;
 pub mod csr;
 pub mod error;
 pub mod keys;

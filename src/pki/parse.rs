@@ -140,8 +140,13 @@ fn parse_der(bytes: &[u8]) -> Result<Block> {
         if let Some(label) = der_key_label(bytes) {
             return Ok(block(label));
         }
+        if x509_parser::certification_request::X509CertificationRequest::from_der(bytes)
+            .is_ok_and(|(rest, _)| rest.is_empty())
+        {
+            return Ok(block("CERTIFICATE REQUEST"));
+        }
     }
-    bail!("not a PEM or DER certificate or private key");
+    bail!("not a PEM or DER certificate, private key or certificate request");
 }
 
 /// The PEM label a DER private key would have, if `der` is one certtool can read.
@@ -543,19 +548,21 @@ fn signature_name(cert: &X509Certificate<'_>) -> String {
         .map_or_else(|_| oid.to_id_string(), str::to_owned)
 }
 
-/// The contents of one file: its certificates (in order) and private keys.
+/// The contents of one file: its certificates (in order), private keys and signing requests.
 #[derive(Debug)]
 pub struct FileContents {
     pub certificates: Vec<CertInfo>,
     pub private_keys: Vec<PrivateKeyInfo>,
+    pub certificate_requests: Vec<super::csr::CsrInfo>,
 }
 
-/// Describe every certificate and key in file contents. Unknown PEM blocks are an error, so a
-/// CSR or a public key given by mistake is named rather than silently skipped.
+/// Describe every certificate, key and signing request in file contents. Unknown PEM blocks
+/// are an error, so a public key given by mistake is named rather than silently skipped.
 pub fn describe_file(bytes: &[u8], now: OffsetDateTime) -> Result<FileContents> {
     let mut contents = FileContents {
         certificates: Vec::new(),
         private_keys: Vec::new(),
+        certificate_requests: Vec::new(),
     };
     for (i, block) in parse_blocks(bytes)?.iter().enumerate() {
         let n = i + 1;
@@ -568,8 +575,12 @@ pub fn describe_file(bytes: &[u8], now: OffsetDateTime) -> Result<FileContents> 
                 keys::parse_private_key(label, &block.der)
                     .with_context(|| format!("PEM block {n} ({label})"))?,
             ),
+            label if label.ends_with("CERTIFICATE REQUEST") => contents.certificate_requests.push(
+                super::csr::CsrInfo::from_der(&block.der)
+                    .with_context(|| format!("PEM block {n} ({label})"))?,
+            ),
             other => bail!(
-                "PEM block {n} is a '{}', not a certificate or private key",
+                "PEM block {n} is a '{}', not a certificate, private key or certificate request",
                 quoted_label(other)
             ),
         }

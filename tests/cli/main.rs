@@ -27,6 +27,7 @@ mod jwt;
 mod perms;
 mod provision;
 mod readme;
+mod real_ca;
 mod reliability;
 mod renew;
 mod schema;

@@ -74,6 +74,7 @@ impl TestEnv {
         cmd.env("HOME", self.dir.path())
             .env("NO_COLOR", "1")
             .env_remove("INFLUXDB_HTTP_SHARED_SECRET")
+            .env_remove("SSL_CERT_FILE")
             .env_remove("RUST_BACKTRACE")
     }
 
