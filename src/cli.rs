@@ -75,6 +75,9 @@ pub enum Command {
     Csr(CsrArgs),
     /// Install the certificate a CA sent back: checked, with its chain in order, beside its key
     Import(ImportArgs),
+    /// Certificates from an ACME CA (Let's Encrypt, step-ca, ...): issue, and renew when due
+    #[command(subcommand)]
+    Acme(AcmeCommand),
     /// Check certificates for expiry, with exit codes scripts can trust
     Check(CheckArgs),
     /// Re-issue a certificate with the same names, and replace it atomically
@@ -548,6 +551,163 @@ pub enum CaCommand {
     /// Sign a certificate signing request (CSR) with a local CA
     Sign(CaSignArgs),
 }
+
+/// The `acme` subcommands (described on `Command::Acme`).
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
+pub enum AcmeCommand {
+    /// Get a certificate from an ACME CA, answering its http-01 challenges
+    Issue(AcmeIssueArgs),
+    /// Renew an ACME certificate when it is due (cron-safe: quiet and quick when not)
+    Renew(AcmeRenewArgs),
+}
+
+/// How certtool talks to the ACME CA and answers its challenges.
+#[derive(Debug, Args)]
+pub struct AcmeClientArgs {
+    /// The CA's directory URL, or letsencrypt, letsencrypt-staging
+    #[arg(long, value_name = "URL")]
+    pub directory: String,
+
+    /// Contact address for the account (the CA's expiry and policy mail)
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Option<String>,
+
+    /// The challenge to answer (http-01: the CA fetches a token over HTTP on port 80)
+    #[arg(long, value_enum, default_value_t = AcmeChallenge::Http01)]
+    pub challenge: AcmeChallenge,
+
+    /// Port of the built-in http-01 listener (the CA connects to port 80 unless told otherwise)
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 80,
+        conflicts_with = "webroot"
+    )]
+    pub http_port: u16,
+
+    /// Address the built-in listener binds to
+    #[arg(
+        long,
+        value_name = "IP",
+        default_value = "0.0.0.0",
+        conflicts_with = "webroot"
+    )]
+    pub bind: std::net::IpAddr,
+
+    /// Answer through a running web server instead: challenge files go under
+    /// DIR/.well-known/acme-challenge/ and are removed afterwards
+    #[arg(long, value_name = "DIR")]
+    pub webroot: Option<PathBuf>,
+
+    /// Where the account is kept (one per CA) [default: /var/lib/certtool/acme as root, else
+    /// ~/.local/share/certtool/acme]
+    #[arg(long, value_name = "DIR")]
+    pub account_dir: Option<PathBuf>,
+
+    /// Trust only these roots for the CA's own HTTPS (a test or internal ACME server)
+    /// [default: the system's trust store]
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+
+    /// How long the whole exchange may take
+    #[arg(long, value_name = "DURATION", default_value = "90s", value_parser = crate::duration::parse)]
+    pub timeout: std::time::Duration,
+}
+
+/// The ACME challenge types certtool answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AcmeChallenge {
+    /// The CA fetches http://NAME/.well-known/acme-challenge/TOKEN
+    #[value(name = "http-01")]
+    Http01,
+}
+
+/// Get a certificate from an ACME CA, answering its http-01 challenges.
+///
+/// Registers an account once per CA (its key 0600 in --account-dir, reused after), orders a
+/// certificate for every --host (DNS names, and IP addresses where the CA allows them, RFC
+/// 8738), answers the challenges with a built-in listener on --http-port or with files under
+/// --webroot, finalizes with a request for a new key (or --reuse-key: the existing one) made
+/// by certtool itself, and writes DIR/BASE.crt (leaf and chain, 0644) and DIR/BASE.key (0600)
+/// together, with --owner. Existing files are kept unless --force.
+#[derive(Debug, Args)]
+#[command(after_long_help = ACME_ISSUE_HELP)]
+pub struct AcmeIssueArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+
+    #[command(flatten)]
+    pub client: AcmeClientArgs,
+
+    /// Key type of the new key
+    #[arg(long, value_enum, default_value_t = KeyType::EcdsaP256, value_name = "TYPE")]
+    pub key_type: KeyType,
+
+    /// Keep the key already at DIR/BASE.key (only the certificate is replaced)
+    #[arg(long)]
+    pub reuse_key: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const ACME_ISSUE_HELP: &str = "\
+Examples:
+  sudo certtool acme issue --directory letsencrypt --host influx.example.com \\
+      --email ops@example.com --out-dir /etc/ssl/influxdb --name influxdb --owner influxdb:
+  sudo certtool acme issue --directory https://ca.internal:9000/acme/acme/directory \\
+      --ca-bundle /etc/ssl/internal-root.crt --host grafana.internal --webroot /var/www/html
+
+Exit status:
+  0  the certificate and key were written
+  1  the CA refused or could not be reached (the reason and a hint are printed)
+  2  usage error, bad input, a port in use, an existing file without --force, or an I/O
+     error; nothing is written";
+
+/// Renew an ACME certificate when it is due (cron-safe: quiet and quick when not).
+///
+/// Due means: it expires within --within, or the CA's ACME Renewal Information (RFC 9773)
+/// suggests a window that has begun (asked at most as often as the CA's Retry-After says; the
+/// answer is kept beside the account). When due, it orders a certificate for the same names
+/// from the same CA, replaces CERT and its key (kept as .bak; --reuse-key keeps the key), and
+/// then runs --exec. No random sleep: leave jitter to the timer (renew --install-timer).
+#[derive(Debug, Args)]
+#[command(after_long_help = ACME_RENEW_HELP)]
+pub struct AcmeRenewArgs {
+    /// The certificate to renew
+    #[arg(value_name = "CERT")]
+    pub cert: PathBuf,
+
+    /// Its private key [default: CERT with .key]
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub client: AcmeClientArgs,
+
+    /// Renew when the certificate expires within this time
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse)]
+    pub within: std::time::Duration,
+
+    /// Keep the existing key
+    #[arg(long)]
+    pub reuse_key: bool,
+
+    /// Command to run after a renewal (only then), e.g. 'systemctl restart influxdb'
+    #[arg(long, value_name = "COMMAND")]
+    pub exec: Option<String>,
+}
+
+const ACME_RENEW_HELP: &str = "\
+Examples:
+  sudo certtool acme renew /etc/ssl/influxdb/influxdb.crt --directory letsencrypt \\
+      --exec 'systemctl restart influxdb'
+
+Exit status:
+  0  renewed, or not due
+  1  the CA refused or could not be reached, or the --exec command failed after a renewal
+  2  usage error, bad input or an I/O error; the old files are left as they were";
 
 /// Sign a certificate signing request (CSR) with a local CA.
 ///

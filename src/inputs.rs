@@ -203,6 +203,31 @@ pub fn describe(path: &Path, now: OffsetDateTime) -> Result<parse::FileContents>
         .with_context(|| format!("cannot inspect '{}'", path.display()))
 }
 
+/// The system's trust store on Debian (ca-certificates), unless `$SSL_CERT_FILE` names another.
+const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The certificates of the system's trust store, as DER (none if it cannot be read: then
+/// nothing is trusted, which is the safe way to fail).
+#[must_use]
+pub fn system_roots() -> Vec<Vec<u8>> {
+    let path = std::env::var_os("SSL_CERT_FILE").map_or_else(
+        || std::path::PathBuf::from(SYSTEM_ROOTS),
+        std::path::PathBuf::from,
+    );
+    let Ok(bytes) = files::read_input_up_to(&path, files::MAX_BUNDLE_BYTES) else {
+        return Vec::new();
+    };
+    parse::parse_blocks(&bytes)
+        .map(|blocks| {
+            blocks
+                .into_iter()
+                .filter(|b| b.label == "CERTIFICATE")
+                .map(|b| b.der.to_vec())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The certificate signing request in `path` (PEM or DER), and what it asks for.
 pub fn load_request(path: &Path) -> Result<(Vec<u8>, crate::pki::csr::CsrInfo)> {
     let context = || {

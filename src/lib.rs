@@ -52,6 +52,7 @@
 //! - `error`: exit statuses, errors with hints, and the hints for `pki` errors.
 //! - `duration`, `url`: the parsers of `--timeout 5s` and `--url https://...`.
 
+pub mod acme;
 pub mod cli;
 pub mod commands;
 pub mod config;

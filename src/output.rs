@@ -275,6 +275,18 @@ impl<'a> Output<'a> {
         self.err.flush()
     }
 
+    /// The error line and its hint, as `lib::run` prints an error, for a command that has
+    /// reported a failure itself and exits 1.
+    pub fn error_with_hint(&mut self, text: &str, hint: &str) -> io::Result<()> {
+        let lines = format!(
+            "certtool: error: {}\n  hint: {}\n",
+            sanitize(text),
+            sanitize(hint)
+        );
+        self.err.write_all(lines.as_bytes())?;
+        self.err.flush()
+    }
+
     /// A warning: stderr, prefixed so that it stands out in logs. Shown in JSON mode too.
     pub fn warn(&mut self, text: &str) -> io::Result<()> {
         // One write(2) per warning: lines from concurrent runs do not interleave in a log.

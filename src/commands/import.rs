@@ -25,9 +25,6 @@ use crate::pki::names::{parse_hosts, sans_cover};
 use crate::pki::parse::{CertInfo, Status};
 use crate::verify::Check;
 
-/// The system's trust store on Debian (ca-certificates), unless `$SSL_CERT_FILE` names another.
-const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
-
 /// Run `certtool import`.
 pub fn run(args: &ImportArgs, out: &mut Output) -> Result<ExitStatus> {
     let now = OffsetDateTime::now_utc();
@@ -76,7 +73,7 @@ pub fn run(args: &ImportArgs, out: &mut Output) -> Result<ExitStatus> {
     let ders: Vec<Vec<u8>> = certs.iter().map(|c| c.der.to_vec()).collect();
     let root_ders: Vec<Vec<u8>> = roots.iter().map(|c| c.der.to_vec()).collect();
     let built = chain::build(&ders, leaf, &root_ders, || {
-        system.get_or_init(system_roots).clone()
+        system.get_or_init(inputs::system_roots).clone()
     });
     let root = root_of(&built, &certs, &roots, system.get(), now);
     checks.push(chain_check(
@@ -343,24 +340,6 @@ fn describe_missing(m: &Missing) -> String {
         Some(id) => format!("the issuer {} (key id {id})", m.issuer),
         None => format!("the issuer {}", m.issuer),
     }
-}
-
-/// The certificates of the system's trust store, as DER (none if it cannot be read).
-fn system_roots() -> Vec<Vec<u8>> {
-    let path = std::env::var_os("SSL_CERT_FILE")
-        .map_or_else(|| PathBuf::from(SYSTEM_ROOTS), PathBuf::from);
-    let Ok(bytes) = files::read_input_up_to(&path, files::MAX_BUNDLE_BYTES) else {
-        return Vec::new();
-    };
-    crate::pki::parse::parse_blocks(&bytes)
-        .map(|blocks| {
-            blocks
-                .into_iter()
-                .filter(|b| b.label == "CERTIFICATE")
-                .map(|b| b.der.to_vec())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn cert_pem(der: &[u8]) -> String {

@@ -149,7 +149,7 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
     Ok(ExitStatus::from_ok(exec.is_none_or(|e| e.success)))
 }
 
-fn read_certificate(path: &Path, now: OffsetDateTime) -> Result<(Vec<u8>, CertInfo)> {
+pub(crate) fn read_certificate(path: &Path, now: OffsetDateTime) -> Result<(Vec<u8>, CertInfo)> {
     let bundle = inputs::load_bundle(path, "certificate", now)
         .with_context(|| format!("cannot renew '{}'", path.display()))?;
     if !bundle.keys.is_empty() {
@@ -337,9 +337,9 @@ fn planned_files(
 
 /// What `--exec` did.
 #[derive(Debug, Serialize)]
-struct Exec {
+pub(crate) struct Exec {
     command: String,
-    success: bool,
+    pub success: bool,
     status: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -347,7 +347,7 @@ struct Exec {
 
 /// Run the post-renewal command through `sh -c`, its output on our stderr so that stdout
 /// stays clean for --json, with the renewed paths in the environment.
-fn run_exec(command: &str, cert: &Path, key: &Path) -> Exec {
+pub(crate) fn run_exec(command: &str, cert: &Path, key: &Path) -> Exec {
     let stderr = std::io::stderr()
         .as_fd()
         .try_clone_to_owned()
@@ -440,7 +440,7 @@ impl crate::output::Report for Report<'_> {
     }
 }
 
-fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<ExitStatus> {
+pub(crate) fn report_not_due(out: &mut Output, path: &Path, info: &CertInfo) -> Result<ExitStatus> {
     out.report(&NotDue {
         renewed: false,
         certificate: info,

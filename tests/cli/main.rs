@@ -12,6 +12,7 @@
     reason = "tests write fixtures and spoil modes on purpose; the product writes only via files.rs"
 )]
 
+mod acme;
 mod ansible;
 mod ca;
 mod check;

@@ -1,0 +1,414 @@
+//! `acme issue` and `acme renew` against a real ACME server: Debian's pebble, started here on
+//! loopback with free ports (its own TLS pair made by certtool), validating http-01 for real
+//! against certtool's listener or a web server's webroot. The certificates are checked with
+//! `openssl verify` against pebble's root and served by a real influxd.
+
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::support::{TestEnv, curl_ok, free_port, require_tool, start_influxd, stderr, stdout};
+
+/// A pebble on loopback: its directory URL, the port its VA fetches http-01 tokens from,
+/// the CA bundle for its own HTTPS, and its (per-start) root.
+struct Pebble {
+    child: std::process::Child,
+    directory: String,
+    http_port: u16,
+    bundle: PathBuf,
+    root: PathBuf,
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pebble(env: &TestEnv, extra_env: &[(&str, &str)]) -> Pebble {
+    env.ok(&[
+        "selfsigned",
+        "--host",
+        "127.0.0.1",
+        "--host",
+        "localhost",
+        "--name",
+        "pebble",
+        "--force",
+    ]);
+    let (port, management, http_port) = (free_port(), free_port(), free_port());
+    let config = env.write(
+        "pebble.json",
+        format!(
+            r#"{{"pebble": {{"listenAddress": "127.0.0.1:{port}",
+               "managementListenAddress": "127.0.0.1:{management}",
+               "certificate": "{dir}/pebble.crt", "privateKey": "{dir}/pebble.key",
+               "httpPort": {http_port}, "tlsPort": {tls}, "ocspResponderURL": "",
+               "externalAccountBindingRequired": false}}}}"#,
+            dir = env.dir.path().display(),
+            tls = free_port(),
+        ),
+    );
+    let mut child = Command::new("pebble")
+        .arg("-config")
+        .arg(&config)
+        .arg("-strict=false")
+        .env("PEBBLE_VA_NOSLEEP", "1")
+        .envs(extra_env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pebble");
+    assert!(
+        crate::support::wait_for_port(port, &mut child),
+        "pebble did not start"
+    );
+    let bundle = env.path("pebble.crt");
+    let root = env.path("pebble-root.pem");
+    let fetched = Command::new("curl")
+        .args(["--silent", "--fail", "--cacert"])
+        .arg(&bundle)
+        .arg(format!("https://127.0.0.1:{management}/roots/0"))
+        .output()
+        .unwrap();
+    assert!(fetched.status.success(), "{}", stderr(&fetched));
+    fs::write(&root, &fetched.stdout).unwrap();
+    Pebble {
+        child,
+        directory: format!("https://127.0.0.1:{port}/dir"),
+        http_port,
+        bundle,
+        root,
+    }
+}
+
+fn have_pebble() -> bool {
+    require_tool("pebble") && require_tool("openssl") && require_tool("curl")
+}
+
+/// The flags every run against `p` takes: the account in `acct`, the listener on `port`.
+fn client<'a>(p: &'a Pebble, port: &'a str, acct: &'a str) -> Vec<&'a str> {
+    vec![
+        "--directory",
+        &p.directory,
+        "--ca-bundle",
+        p.bundle.to_str().unwrap(),
+        "--account-dir",
+        acct,
+        "--bind",
+        "127.0.0.1",
+        "--http-port",
+        port,
+    ]
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)))
+}
+
+fn openssl_verifies(root: &Path, chain: &Path) -> bool {
+    let out = Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(root)
+        .arg("-untrusted")
+        .arg(chain)
+        .arg(chain)
+        .output()
+        .unwrap();
+    out.status.success()
+}
+
+#[test]
+fn acme_issue_answers_http01_for_names_and_ips_and_influxd_serves_the_result() {
+    if !(have_pebble() && require_tool("influxd")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let p = pebble(&env, &[]);
+    let port = p.http_port.to_string();
+    let issue = |extra: &[&str]| {
+        let args = [
+            &[
+                "--json",
+                "acme",
+                "issue",
+                "--host",
+                "localhost",
+                "--host",
+                "127.0.0.1",
+            ][..],
+            &client(&p, &port, "acct"),
+            &["--out-dir", "ssl", "--name", "influxdb"],
+            extra,
+        ]
+        .concat();
+        let out = env.certtool(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        json(&out)
+    };
+    let report = issue(&["--email", "ops@example.com"]);
+    assert_eq!(report["account_created"], true, "{report:#}");
+    let hosts = report["certificate"]["hosts"].to_string();
+    assert!(
+        hosts.contains("localhost") && hosts.contains("127.0.0.1"),
+        "{hosts}"
+    );
+    assert_eq!(crate::support::mode(&env.path("ssl/influxdb.key")), 0o600);
+    assert_eq!(crate::support::mode(&env.path("ssl/influxdb.crt")), 0o644);
+    let account = fs::read_dir(env.path("acct"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("account.json");
+    assert_eq!(crate::support::mode(&account), 0o600);
+    // The chain leads to pebble's root (made at its start), by OpenSSL.
+    assert!(openssl_verifies(&p.root, &env.path("ssl/influxdb.crt")));
+    // Existing files are kept without --force; with it, the stored account is used again.
+    let out = env.certtool(
+        &[
+            &["acme", "issue", "--host", "localhost"][..],
+            &client(&p, &port, "acct"),
+            &["--out-dir", "ssl", "--name", "influxdb"],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let report = issue(&["--force"]);
+    assert_eq!(report["account_created"], false, "{report:#}");
+
+    // Served by influxd, trusted by curl and certtool verify through pebble's root alone.
+    let crt = env.path("ssl/influxdb.crt");
+    let key = env.path("ssl/influxdb.key");
+    let influxd = start_influxd(
+        &env,
+        &format!(
+            "  https-enabled = true\n  https-certificate = \"{}\"\n  https-private-key = \"{}\"\n",
+            crt.display(),
+            key.display()
+        ),
+    );
+    curl_ok(&p.root, "localhost", influxd.port).unwrap();
+    let url = format!("https://127.0.0.1:{}", influxd.port);
+    env.ok(&["verify", "--url", &url, "--ca", p.root.to_str().unwrap()]);
+}
+
+#[test]
+fn acme_issue_through_a_webroot_leaves_no_challenge_files() {
+    if !(have_pebble() && require_tool("python3")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let p = pebble(&env, &[]);
+    fs::create_dir(env.path("www")).unwrap();
+    // A web server already holding the port the CA connects to.
+    let mut web = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &p.http_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(env.path("www"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(crate::support::wait_for_port(p.http_port, &mut web));
+    let port = p.http_port.to_string();
+    // The built-in listener cannot have the port: one line, a hint, exit 2.
+    let out = env.certtool(
+        &[
+            &["acme", "issue", "--host", "localhost"][..],
+            &client(&p, &port, "acct"),
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("port {port} is in use")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--webroot"), "{}", stderr(&out));
+    let args = [
+        "acme",
+        "issue",
+        "--host",
+        "localhost",
+        "--directory",
+        &p.directory,
+        "--ca-bundle",
+        p.bundle.to_str().unwrap(),
+        "--account-dir",
+        "acct",
+        "--webroot",
+        "www",
+    ];
+    env.ok(&args);
+    let _ = web.kill();
+    let _ = web.wait();
+    assert!(openssl_verifies(&p.root, &env.path("localhost.crt")));
+    let left: Vec<_> = fs::read_dir(env.path("www/.well-known/acme-challenge"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "challenge files left: {left:?}");
+}
+
+#[test]
+fn acme_renew_renews_only_when_due_then_runs_exec() {
+    if !have_pebble() {
+        return;
+    }
+    let env = TestEnv::new();
+    let p = pebble(&env, &[]);
+    let port = p.http_port.to_string();
+    env.ok(&[
+        &["acme", "issue", "--host", "localhost"][..],
+        &client(&p, &port, "acct"),
+    ]
+    .concat());
+    let before = (
+        fs::read(env.path("localhost.crt")).unwrap(),
+        fs::read(env.path("localhost.key")).unwrap(),
+    );
+    let renew = |extra: &[&str]| {
+        let args = [
+            &["--json", "acme", "renew", "localhost.crt"][..],
+            &client(&p, &port, "acct"),
+            &["--exec", "echo ran > exec.log"],
+            extra,
+        ]
+        .concat();
+        let out = env.certtool(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        json(&out)
+    };
+    // Not due (pebble's certificates last years): nothing changes, twice, --exec not run.
+    for _ in 0..2 {
+        let report = renew(&[]);
+        assert_eq!(report["renewed"], false, "{report:#}");
+    }
+    assert_eq!(fs::read(env.path("localhost.crt")).unwrap(), before.0);
+    assert!(!env.path("exec.log").exists());
+    // Due by --within: a new certificate and key, the old ones kept as .bak, --exec after.
+    let report = renew(&["--within", "36500d"]);
+    assert!(
+        report["renewed"].as_str().unwrap().contains("within"),
+        "{report:#}"
+    );
+    assert_ne!(fs::read(env.path("localhost.key")).unwrap(), before.1);
+    assert_eq!(fs::read(env.path("localhost.key.bak")).unwrap(), before.1);
+    assert_eq!(fs::read_to_string(env.path("exec.log")).unwrap(), "ran\n");
+    assert!(openssl_verifies(&p.root, &env.path("localhost.crt")));
+    // --reuse-key: only the certificate changes.
+    let key = fs::read(env.path("localhost.key")).unwrap();
+    renew(&["--within", "36500d", "--reuse-key"]);
+    assert_eq!(fs::read(env.path("localhost.key")).unwrap(), key);
+}
+
+#[test]
+fn acme_failures_are_one_line_with_a_hint_and_exit_1() {
+    if !have_pebble() {
+        return;
+    }
+    let env = TestEnv::new();
+    // Nobody at the directory.
+    let nobody = format!("https://127.0.0.1:{}/dir", free_port());
+    let out = env.certtool(&[
+        "--json",
+        "acme",
+        "issue",
+        "--host",
+        "localhost",
+        "--directory",
+        &nobody,
+        "--http-port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+        "--account-dir",
+        "acct",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(json(&out)["ok"], false);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.starts_with("certtool: error: cannot talk to the ACME server")
+            && err.contains("refused"),
+        "{err}"
+    );
+    assert!(err.contains("hint: check --directory"), "{err}");
+
+    // Real validation, and nothing answers on the port the CA fetches from: it says so.
+    let p = pebble(&env, &[]);
+    let blocker = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = blocker.local_addr().unwrap().port().to_string();
+    drop(blocker);
+    let out = env.certtool(
+        &[
+            &["--json", "acme", "issue", "--host", "localhost"][..],
+            &client(&p, &other, "acct"),
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert!(
+        report["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not validate the challenge: Get \"http://localhost:"),
+        "{report:#}"
+    );
+    assert!(!env.path("localhost.crt").exists() && !env.path("localhost.key").exists());
+    drop(p);
+
+    // Every nonce rejected: instant-acme retries, then certtool names the cause.
+    let p = pebble(&env, &[("PEBBLE_WFE_NONCEREJECT", "100")]);
+    let port = p.http_port.to_string();
+    let out = env.certtool(
+        &[
+            &["--json", "acme", "issue", "--host", "localhost"][..],
+            &client(&p, &port, "acct2"),
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(
+        report["failure"]["problem"], "urn:ietf:params:acme:error:badNonce",
+        "{report:#}"
+    );
+    drop(p);
+
+    // With PEBBLE_VA_ALWAYS_VALID no challenge is fetched: the order goes through although
+    // nothing listens where the CA would look.
+    let p = pebble(&env, &[("PEBBLE_VA_ALWAYS_VALID", "1")]);
+    env.ok(&[
+        &["acme", "issue", "--host", "localhost", "--force"][..],
+        &client(&p, &other, "acct3"),
+    ]
+    .concat());
+    assert!(openssl_verifies(&p.root, &env.path("localhost.crt")));
+}
