@@ -59,6 +59,8 @@ const RUNS: &[&str] = &[
     "ca sign app.csr --ca-cert ca.crt --ca-key ca.key",
     "import --cert app.crt --key app.key --out-dir imported --host app.test",
     "import --cert app.crt --key localhost.key --out-dir refused",
+    "acme issue --host localhost --directory https://127.0.0.1:9/dir --http-port 0 --bind 127.0.0.1 --account-dir acct",
+    "acme renew localhost.crt --directory https://127.0.0.1:9/dir --account-dir acct",
     "check .",
     "check localhost.crt --within 400d",
     "inspect localhost.crt --key localhost.key",
