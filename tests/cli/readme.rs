@@ -275,6 +275,15 @@ fn what_each_tour_shows(name: &str, text: &str, root: &Path, prom_port: u16) {
                 fs::read_to_string(root.join("log/prometheus.log")).unwrap_or_default()
             );
         }
+        n if n.starts_with("8-") => {
+            for shown in [
+                "signature:   ecdsa-with-SHA256 (valid: made with this key)",
+                "ok    chain     CN=influx.example.com -> root CN=Metrics CA (among the certificates given)",
+                "answered GET /ping",
+            ] {
+                assert!(text.contains(shown), "{shown}: {text}");
+            }
+        }
         n if n.starts_with("3-") => {
             assert!(
                 text.contains("Prometheus answered GET /-/healthy"),
