@@ -10,6 +10,12 @@
 //!
 //! - `selfsigned` → `commands::selfsigned` → `pki::{names, validity, cert}` → `files`
 //! - `ca init`, `ca issue` → `commands::ca` → `inputs::load_ca`, `pki::ca` → `files`
+//! - `csr` → `commands::csr` → `inputs::load_key`, `pki::csr` → `files`
+//! - `import` → `commands::import` → `inputs::{load_key, load_certs, system_roots}`,
+//!   `pki::chain` → `files`
+//! - `ca sign` → `commands::ca` → `inputs::{load_request, load_ca}`, `pki::ca` → `files`
+//! - `acme issue`, `acme renew` → `commands::acme` → `acme` (instant-acme over ureq; http-01
+//!   listener or webroot), `pki::csr` → `files`
 //! - `check` → `commands::check` → `files::list_dir`, `inputs::load_summaries`
 //! - `renew` → `commands::renew` → `inputs::{load_bundle, load_key, load_ca}`,
 //!   `pki::cert::Renewal` → `files` (with `.bak`)
@@ -39,8 +45,10 @@
 //! - `commands`: one module per subcommand, and the few helpers several share (`commands`).
 //! - `inputs`: the one input loader (certificates, chains, keys, pairs, CAs, bundles), with one
 //!   wording for "holds no certificate / private key" and one size limit.
-//! - `pki`: keys, names, validity, certificates, the local CA, parsing; pure (no I/O), with
-//!   typed errors (`pki::PkiError`) that name no flag.
+//! - `pki`: keys, names, validity, certificates, the local CA, parsing, signing requests,
+//!   chain building; pure (no I/O), with typed errors (`pki::PkiError`) that name no flag.
+//! - `acme`: the ACME exchange (RFC 8555) and renewal information (RFC 9773), on a
+//!   current-thread tokio runtime created only by the acme commands.
 //! - `config`: templates, TOML key placement, pure in-place edits and diffs.
 //! - `verify`: the integrated TLS server and client, trust, probes, launched servers.
 //! - `files`: the one secure, atomic file writer, with `files::journal` (the intent record that

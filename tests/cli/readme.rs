@@ -67,6 +67,101 @@ impl Drop for Services {
     }
 }
 
+/// pebble standing in for Let's Encrypt: its own TLS pair, and in a mount namespace of its
+/// own an /etc/hosts where influx.example.com is 127.0.0.1, so that its http-01 validation
+/// reaches the tour's certtool on loopback. Killed by PID when dropped.
+struct LetsEncrypt {
+    child: std::process::Child,
+    /// What replaces `--directory letsencrypt` in the tours.
+    flags: String,
+    /// pebble's root (made at its start), which the issued chain leads to.
+    root_ca: PathBuf,
+}
+
+impl LetsEncrypt {
+    fn start(root: &Path) -> LetsEncrypt {
+        let dir = root.join("pebble");
+        fs::create_dir_all(&dir).unwrap();
+        let made = Command::new(bin())
+            .args([
+                "selfsigned",
+                "--host",
+                "127.0.0.1",
+                "--host",
+                "localhost",
+                "--name",
+                "pebble",
+            ])
+            .arg("--out-dir")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", stderr(&made));
+        fs::write(
+            dir.join("hosts"),
+            "127.0.0.1 localhost influx.example.com\n",
+        )
+        .unwrap();
+        let (port, management, http) = (free_port(), free_port(), free_port());
+        let config = dir.join("pebble.json");
+        fs::write(
+            &config,
+            format!(
+                r#"{{"pebble": {{"listenAddress": "127.0.0.1:{port}",
+                   "managementListenAddress": "127.0.0.1:{management}",
+                   "certificate": "{d}/pebble.crt", "privateKey": "{d}/pebble.key",
+                   "httpPort": {http}, "tlsPort": {tls}, "ocspResponderURL": "",
+                   "externalAccountBindingRequired": false}}}}"#,
+                d = dir.display(),
+                tls = free_port()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg("mount --bind \"$1\" /etc/hosts && exec pebble -config \"$2\" -strict=false")
+            .arg("sh")
+            .arg(dir.join("hosts"))
+            .arg(&config)
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(
+            crate::support::wait_for_port(port, &mut child),
+            "pebble did not start"
+        );
+        let root_ca = dir.join("root.pem");
+        let fetched = Command::new("curl")
+            .args(["--silent", "--fail", "--cacert"])
+            .arg(dir.join("pebble.crt"))
+            .arg(format!("https://127.0.0.1:{management}/roots/0"))
+            .output()
+            .unwrap();
+        assert!(fetched.status.success(), "{}", stderr(&fetched));
+        fs::write(&root_ca, &fetched.stdout).unwrap();
+        let flags = format!(
+            "--directory https://127.0.0.1:{port}/dir --ca-bundle {}/pebble.crt --bind 127.0.0.1 \
+             --http-port {http} --account-dir {}/var/lib/certtool/acme",
+            dir.display(),
+            root.display()
+        );
+        LetsEncrypt {
+            child,
+            flags,
+            root_ca,
+        }
+    }
+}
+
+impl Drop for LetsEncrypt {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Debian's packaged files, as the packages install them, moved under `root` and onto the
 /// test's ports (the tours themselves edit them with certtool).
 fn install_packages(root: &Path, influx_port: u16, prom_port: u16, node_port: u16) {
@@ -150,6 +245,8 @@ fn readme_tours_run_in_order_as_written() {
         && require_tool("prometheus-node-exporter")
         && require_tool("curl")
         && require_tool("setpriv")
+        && require_tool("pebble")
+        && require_tool("unshare")
         && require(
             packaged,
             "Debian's influxdb, prometheus and prometheus-node-exporter packages",
@@ -164,14 +261,18 @@ fn readme_tours_run_in_order_as_written() {
     let (influx_port, prom_port, node_port) = (free_port(), free_port(), free_port());
     install_packages(&root, influx_port, prom_port, node_port);
     let _services = Services(root.clone());
+    // Let's Encrypt, stood in for by pebble, which resolves influx.example.com to this host.
+    let pebble = LetsEncrypt::start(&root);
     let path = format!(
         "{}:{}",
         root.join("bin").display(),
         std::env::var("PATH").unwrap()
     );
     for (name, script) in tours() {
-        // The only changes: / is the temporary root, and the ports are free ones.
+        // The only changes: / is the temporary root, the ports are free ones, and Let's
+        // Encrypt is pebble on loopback (with its account directory under the root).
         let script = script
+            .replace("--directory letsencrypt", &pebble.flags)
             .replace(" /etc/", &format!(" {}/etc/", root.display()))
             .replace("=/etc/", &format!("={}/etc/", root.display()))
             .replace("|/etc/", &format!("|{}/etc/", root.display()))
@@ -207,8 +308,21 @@ fn readme_tours_run_in_order_as_written() {
         );
         let text = stdout(&out);
         eprintln!("--- {name}\n{text}{}", stderr(&out));
-        what_each_tour_shows(&name, &text, &root, prom_port);
+        // Notes (what was written) go to stderr, listings to stdout: a tour shows both.
+        let shown = format!("{text}{}", stderr(&out));
+        what_each_tour_shows(&name, &shown, &root, prom_port);
     }
+    // After tour 9, influxd serves the certificate from "Let's Encrypt": curl, trusting
+    // pebble's root alone, reaches it by its public name.
+    let served = Command::new("curl")
+        .args(["--silent", "--show-error", "--fail", "--cacert"])
+        .arg(&pebble.root_ca)
+        .arg("--resolve")
+        .arg(format!("influx.example.com:{influx_port}:127.0.0.1"))
+        .arg(format!("https://influx.example.com:{influx_port}/ping"))
+        .output()
+        .unwrap();
+    assert!(served.status.success(), "{}", stderr(&served));
 }
 
 /// What a tour must have printed, beyond exiting 0.
@@ -274,6 +388,11 @@ fn what_each_tour_shows(name: &str, text: &str, root: &Path, prom_port: u16) {
                 "the node job is up over https with basic auth: {up}\n{}",
                 fs::read_to_string(root.join("log/prometheus.log")).unwrap_or_default()
             );
+        }
+        n if n.starts_with("9-") => {
+            for shown in ["Issued by CN=Pebble Intermediate CA", "not due ("] {
+                assert!(text.contains(shown), "{shown}: {text}");
+            }
         }
         n if n.starts_with("8-") => {
             for shown in [
