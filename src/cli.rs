@@ -556,7 +556,7 @@ pub enum CaCommand {
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum AcmeCommand {
-    /// Get a certificate from an ACME CA, answering its http-01 challenges
+    /// Get a certificate from an ACME CA, answering its http-01 or tls-alpn-01 challenges
     Issue(AcmeIssueArgs),
     /// Renew an ACME certificate when it is due (cron-safe: quiet and quick when not)
     Renew(AcmeRenewArgs),
@@ -573,9 +573,15 @@ pub struct AcmeClientArgs {
     #[arg(long, value_name = "ADDRESS")]
     pub email: Option<String>,
 
-    /// The challenge to answer (http-01: the CA fetches a token over HTTP on port 80)
+    /// The challenge to answer: http-01 (the CA fetches a token over HTTP on port 80) or
+    /// tls-alpn-01 (the CA makes a TLS handshake on port 443)
     #[arg(long, value_enum, default_value_t = AcmeChallenge::Http01)]
     pub challenge: AcmeChallenge,
+
+    /// Port of the built-in tls-alpn-01 listener (the CA connects to port 443 unless told
+    /// otherwise)
+    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    pub tls_port: u16,
 
     /// Port of the built-in http-01 listener (the CA connects to port 80 unless told otherwise)
     #[arg(
@@ -595,7 +601,7 @@ pub struct AcmeClientArgs {
     )]
     pub bind: std::net::IpAddr,
 
-    /// Answer through a running web server instead: challenge files go under
+    /// Answer http-01 through a running web server instead: challenge files go under
     /// DIR/.well-known/acme-challenge/ and are removed afterwards
     #[arg(long, value_name = "DIR")]
     pub webroot: Option<PathBuf>,
@@ -621,14 +627,17 @@ pub enum AcmeChallenge {
     /// The CA fetches http://NAME/.well-known/acme-challenge/TOKEN
     #[value(name = "http-01")]
     Http01,
+    /// The CA makes a TLS handshake with ALPN acme-tls/1 to NAME:443
+    #[value(name = "tls-alpn-01")]
+    TlsAlpn01,
 }
 
-/// Get a certificate from an ACME CA, answering its http-01 challenges.
+/// Get a certificate from an ACME CA, answering its http-01 or tls-alpn-01 challenges.
 ///
 /// Registers an account once per CA (its key 0600 in --account-dir, reused after), orders a
 /// certificate for every --host (DNS names, and IP addresses where the CA allows them, RFC
 /// 8738), answers the challenges with a built-in listener on --http-port or with files under
-/// --webroot, finalizes with a request for a new key (or --reuse-key: the existing one) made
+/// --webroot (http-01), or with a built-in TLS listener on --tls-port (tls-alpn-01), finalizes with a request for a new key (or --reuse-key: the existing one) made
 /// by certtool itself, and writes DIR/BASE.crt (leaf and chain, 0644) and DIR/BASE.key (0600)
 /// together, with --owner. Existing files are kept unless --force.
 #[derive(Debug, Args)]

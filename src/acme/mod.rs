@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use crate::pki::Host;
 
 pub use account::state_dir;
-pub use challenge::{HttpListener, Responder, Webroot};
+pub use challenge::{HttpListener, Responder, TlsAlpnListener, Webroot};
 
 /// Let's Encrypt's production and staging directories, by the names `--directory` takes.
 #[must_use]
@@ -52,10 +52,12 @@ pub struct Refused {
 
 /// How the challenges are answered.
 pub enum Answer {
-    /// The built-in listener on this address.
+    /// http-01 by the built-in listener on this address.
     Listen(SocketAddr),
-    /// Files under this document root.
+    /// http-01 by files under this document root.
     Webroot(PathBuf),
+    /// tls-alpn-01 by the built-in TLS listener on this address.
+    TlsAlpn(SocketAddr),
 }
 
 /// What to ask the CA for.
@@ -86,6 +88,7 @@ pub fn issue(order: Order<'_>) -> Result<Issued> {
     let responder = match &order.answer {
         Answer::Listen(addr) => Responder::Listener(HttpListener::bind(*addr)?),
         Answer::Webroot(dir) => Responder::Webroot(Webroot::new(dir)?),
+        Answer::TlsAlpn(addr) => Responder::TlsAlpn(challenge::TlsAlpnListener::bind(*addr)?),
     };
     runtime()?.block_on(exchange(order, responder))
 }
@@ -199,17 +202,27 @@ async fn answer_challenges(
             }
         }
         let name = authz.identifier().to_string();
-        let Some(mut challenge) = authz.challenge(ChallengeType::Http01) else {
+        let (kind, label) = match responder {
+            Responder::TlsAlpn(_) => (ChallengeType::TlsAlpn01, "tls-alpn-01"),
+            _ => (ChallengeType::Http01, "http-01"),
+        };
+        let Some(mut challenge) = authz.challenge(kind) else {
             return Err(Refused {
-                message: format!("the CA offers no http-01 challenge for {name}"),
-                hint: "wildcard names need dns-01, which certtool does not answer; ask for the \
-                       names themselves"
+                message: format!("the CA offers no {label} challenge for {name}"),
+                hint: "try the other --challenge; wildcard names need dns-01, which certtool \
+                       does not answer"
                     .to_owned(),
                 problem: None,
             }
             .into());
         };
-        responder.add(&challenge.token, challenge.key_authorization().as_str())?;
+        let key_authorization = challenge.key_authorization();
+        responder.add(
+            &name,
+            &challenge.token,
+            key_authorization.as_str(),
+            key_authorization.digest().as_ref(),
+        )?;
         challenge
             .set_ready()
             .await

@@ -68,6 +68,13 @@ impl Client {
             )
             .into());
         }
+        if args.webroot.is_some() && args.challenge == crate::cli::AcmeChallenge::TlsAlpn01 {
+            return Err(Error::invalid(
+                "--webroot answers http-01, not tls-alpn-01",
+                "drop --webroot, or use --challenge http-01",
+            )
+            .into());
+        }
         if let Some(path) = &args.ca_bundle {
             // Read now, so that a bad bundle is an input error before anything else.
             inputs::load_chain(path, "CA bundle")?;
@@ -113,9 +120,12 @@ fn default_account_dir() -> PathBuf {
 }
 
 fn answer(args: &AcmeClientArgs) -> Answer {
-    match &args.webroot {
-        Some(dir) => Answer::Webroot(dir.clone()),
-        None => Answer::Listen(std::net::SocketAddr::new(args.bind, args.http_port)),
+    match (args.challenge, &args.webroot) {
+        (crate::cli::AcmeChallenge::TlsAlpn01, _) => {
+            Answer::TlsAlpn(std::net::SocketAddr::new(args.bind, args.tls_port))
+        }
+        (_, Some(dir)) => Answer::Webroot(dir.clone()),
+        (_, None) => Answer::Listen(std::net::SocketAddr::new(args.bind, args.http_port)),
     }
 }
 

@@ -16,6 +16,7 @@ struct Pebble {
     child: std::process::Child,
     directory: String,
     http_port: u16,
+    tls_port: u16,
     bundle: PathBuf,
     root: PathBuf,
 }
@@ -38,7 +39,8 @@ fn pebble(env: &TestEnv, extra_env: &[(&str, &str)]) -> Pebble {
         "pebble",
         "--force",
     ]);
-    let (port, management, http_port) = (free_port(), free_port(), free_port());
+    let (port, management, http_port, tls_port) =
+        (free_port(), free_port(), free_port(), free_port());
     let config = env.write(
         "pebble.json",
         format!(
@@ -48,7 +50,7 @@ fn pebble(env: &TestEnv, extra_env: &[(&str, &str)]) -> Pebble {
                "httpPort": {http_port}, "tlsPort": {tls}, "ocspResponderURL": "",
                "externalAccountBindingRequired": false}}}}"#,
             dir = env.dir.path().display(),
-            tls = free_port(),
+            tls = tls_port,
         ),
     );
     let mut child = Command::new("pebble")
@@ -79,6 +81,7 @@ fn pebble(env: &TestEnv, extra_env: &[(&str, &str)]) -> Pebble {
         child,
         directory: format!("https://127.0.0.1:{port}/dir"),
         http_port,
+        tls_port,
         bundle,
         root,
     }
@@ -411,4 +414,60 @@ fn acme_failures_are_one_line_with_a_hint_and_exit_1() {
     ]
     .concat());
     assert!(openssl_verifies(&p.root, &env.path("localhost.crt")));
+}
+
+#[test]
+fn acme_issue_answers_tls_alpn01_for_a_name_and_an_ip_address() {
+    if !have_pebble() {
+        return;
+    }
+    let env = TestEnv::new();
+    let p = pebble(&env, &[]);
+    let (http, tls) = (p.http_port.to_string(), p.tls_port.to_string());
+    let args = [
+        &[
+            "--json",
+            "acme",
+            "issue",
+            "--host",
+            "localhost",
+            "--host",
+            "127.0.0.1",
+        ][..],
+        &client(&p, &http, "acct"),
+        &["--challenge", "tls-alpn-01", "--tls-port", &tls],
+    ]
+    .concat();
+    let out = env.certtool(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(openssl_verifies(&p.root, &env.path("localhost.crt")));
+    // --webroot answers http-01 only: refused before the CA is asked.
+    let out = env.certtool(&[
+        "acme",
+        "issue",
+        "--host",
+        "localhost",
+        "--directory",
+        &p.directory,
+        "--ca-bundle",
+        p.bundle.to_str().unwrap(),
+        "--account-dir",
+        "acct",
+        "--challenge",
+        "tls-alpn-01",
+        "--webroot",
+        ".",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--webroot answers http-01"),
+        "{}",
+        stderr(&out)
+    );
 }
