@@ -382,31 +382,13 @@ fn renew_inner(args: &AcmeRenewArgs, out: &mut Output) -> Result<ExitStatus> {
         crate::pki::keys::key_type_of(&info.key_algorithm, info.key_bits).unwrap_or_default();
     let key = order_key(args.reuse_key.then_some(key_path.as_path()), key_type)?;
     let (certs, chain_pem, account_created) = order(&client, &args.client, &hosts, &key, now)?;
-    let mut planned = Vec::with_capacity(2);
-    if let Some(pem) = &key.new_pem {
-        let mut file = PlannedFile::new(key_path.clone(), FileKind::PrivateKey, pem.as_bytes());
-        file.inherit_mode_and_owner(0o640)?;
-        planned.push(file);
-    }
-    let mut cert = PlannedFile::new(
-        cert_path.clone(),
-        FileKind::Certificate,
-        chain_pem.as_bytes(),
-    );
-    cert.inherit_mode_and_owner(0o644)?;
-    planned.push(cert);
-    let written = files::write_all(
-        &planned,
-        WriteOptions {
-            force: true,
-            keep_backups: true,
-            ..WriteOptions::default()
-        },
+    let (written, exec) = super::renew::replace_pair(
+        cert_path,
+        &key_path,
+        key.new_pem.as_ref().map(|p| p.as_str()),
+        &chain_pem,
+        args.exec.as_deref(),
     )?;
-    let exec = args
-        .exec
-        .as_deref()
-        .map(|command| super::renew::run_exec(command, cert_path, &key_path));
     let ok = exec.as_ref().is_none_or(|e| e.success);
     out.report(&IssueReport {
         renewed: Some(reason),

@@ -399,11 +399,7 @@ impl Report for ImportReport {
     fn text(&self) -> Text {
         let mut text = String::new();
         for c in &self.checks {
-            let status = match (c.ok, c.warning) {
-                (true, false) => "ok  ",
-                (true, true) => "warn",
-                (false, _) => "FAIL",
-            };
+            let status = c.status_word();
             let host = c
                 .host
                 .as_deref()

@@ -123,19 +123,15 @@ pub fn run(args: &RenewArgs, out: &mut Output) -> Result<ExitStatus> {
         chain,
         signer,
     } = sign(args, &old, validity, now, out)?;
-    let files = planned_files(cert_path, &key_path, &issued, &chain, args.reuse_key)?;
-    let written = files::write_all(
-        &files,
-        WriteOptions {
-            force: true,
-            keep_backups: true,
-            ..WriteOptions::default()
-        },
+    let new_key = (!args.reuse_key).then_some(issued.key_pem.as_str());
+    let cert_text = format!("{}{chain}", issued.cert_pem);
+    let (written, exec) = replace_pair(
+        cert_path,
+        &key_path,
+        new_key,
+        &cert_text,
+        args.exec.as_deref(),
     )?;
-    let exec = args
-        .exec
-        .as_deref()
-        .map(|command| run_exec(command, cert_path, &key_path));
     let report = Report {
         renewed: true,
         new: super::NewCertificate::of(&issued.cert_der, args.ca_cert.is_none(), now, &written)?,
@@ -306,33 +302,40 @@ fn warn_if_key_mismatched(key_path: &Path, info: &CertInfo, out: &mut Output) ->
     Ok(())
 }
 
-/// The new files, with the old files' mode and owner (a key never more open than 0640).
-fn planned_files(
+/// Replace a renewed pair in place: the new certificate file (and `new_key`, unless the key is
+/// kept) with the old files' mode and owner (a key never more open than 0640), the old ones
+/// kept as `.bak`, all or nothing; then `exec`, only after the files are in place.
+pub(crate) fn replace_pair(
     cert_path: &Path,
     key_path: &Path,
-    issued: &Issued,
-    chain: &str,
-    reuse_key: bool,
-) -> Result<Vec<PlannedFile>> {
+    new_key: Option<&str>,
+    cert_text: &str,
+    exec: Option<&str>,
+) -> Result<(Vec<crate::files::Written>, Option<Exec>)> {
     let mut planned = Vec::with_capacity(2);
-    if !reuse_key {
-        let mut key = PlannedFile::new(
-            key_path.to_path_buf(),
-            FileKind::PrivateKey,
-            issued.key_pem.as_bytes(),
-        );
+    if let Some(pem) = new_key {
+        let mut key =
+            PlannedFile::new(key_path.to_path_buf(), FileKind::PrivateKey, pem.as_bytes());
         key.inherit_mode_and_owner(KEY_MODE_CEILING)?;
         planned.push(key);
     }
-    let contents = format!("{}{chain}", issued.cert_pem);
     let mut cert = PlannedFile::new(
         cert_path.to_path_buf(),
         FileKind::Certificate,
-        contents.as_bytes(),
+        cert_text.as_bytes(),
     );
     cert.inherit_mode_and_owner(0o644)?;
     planned.push(cert);
-    Ok(planned)
+    let written = files::write_all(
+        &planned,
+        WriteOptions {
+            force: true,
+            keep_backups: true,
+            ..WriteOptions::default()
+        },
+    )?;
+    let exec = exec.map(|command| run_exec(command, cert_path, key_path));
+    Ok((written, exec))
 }
 
 /// What `--exec` did.

@@ -754,11 +754,7 @@ impl crate::output::Report for Report<'_> {
     fn text(&self) -> crate::output::Text {
         let mut text = String::new();
         for c in self.checks {
-            let status = match (c.ok, c.warning) {
-                (true, false) => "ok  ",
-                (true, true) => "warn",
-                (false, _) => "FAIL",
-            };
+            let status = c.status_word();
             let host = c
                 .host
                 .as_deref()

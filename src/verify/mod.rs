@@ -68,6 +68,16 @@ impl Check {
         }
     }
 
+    /// `ok  `, `warn` or `FAIL`: the word a listing of checks starts each line with.
+    #[must_use]
+    pub fn status_word(&self) -> &'static str {
+        match (self.ok, self.warning) {
+            (true, false) => "ok  ",
+            (true, true) => "warn",
+            (false, _) => "FAIL",
+        }
+    }
+
     #[must_use]
     pub fn for_host(mut self, host: &str) -> Check {
         self.host = Some(host.to_owned());
