@@ -471,3 +471,124 @@ fn acme_issue_answers_tls_alpn01_for_a_name_and_an_ip_address() {
         stderr(&out)
     );
 }
+
+/// Debian's pebble 2.4 offers no ACME Renewal Information; this stands in for a CA that does
+/// (RFC 9773): it serves pebble's directory with `renewalInfo` added, and answers renewal
+/// information itself, a window that has begun once `window-open` exists in `dir` (each query
+/// logged in `ari.log`). Everything else goes to pebble itself, as the directory points there.
+const ARI_CA: &str = r#"
+import datetime, http.server, json, os, ssl, sys, urllib.request
+port, pebble, cert, key, cafile, dir = sys.argv[1:7]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path == "/dir":
+            ctx = ssl.create_default_context(cafile=cafile)
+            d = json.load(urllib.request.urlopen(pebble, context=ctx))
+            d["renewalInfo"] = f"https://127.0.0.1:{port}/renewal-info"
+            body, extra = json.dumps(d).encode(), {}
+        elif self.path.startswith("/renewal-info/"):
+            open(os.path.join(dir, "ari.log"), "a").write(self.path + "\n")
+            now = datetime.datetime.now(datetime.timezone.utc)
+            start = now - datetime.timedelta(days=1) if os.path.exists(os.path.join(dir, "window-open")) else now + datetime.timedelta(days=60)
+            fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+            body = json.dumps({"suggestedWindow": {"start": fmt(start), "end": fmt(start + datetime.timedelta(days=2))}}).encode()
+            extra = {"Retry-After": "3600"}
+        else:
+            self.send_response(404); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        for k, v in extra.items(): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+"#;
+
+#[test]
+fn acme_renew_follows_the_cas_renewal_information_and_asks_only_after_retry_after() {
+    if !(have_pebble() && require_tool("python3")) {
+        return;
+    }
+    let env = TestEnv::new();
+    let p = pebble(&env, &[]);
+    let ari_port = free_port();
+    let mut ari = Command::new("python3")
+        .arg("-c")
+        .arg(ARI_CA)
+        .arg(ari_port.to_string())
+        .arg(&p.directory)
+        .arg(env.path("pebble.crt"))
+        .arg(env.path("pebble.key"))
+        .arg(&p.bundle)
+        .arg(env.dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(crate::support::wait_for_port(ari_port, &mut ari));
+    let directory = format!("https://127.0.0.1:{ari_port}/dir");
+    let port = p.http_port.to_string();
+    let flags = [
+        "--directory",
+        &directory,
+        "--ca-bundle",
+        p.bundle.to_str().unwrap(),
+        "--account-dir",
+        "acct",
+        "--bind",
+        "127.0.0.1",
+        "--http-port",
+        &port,
+    ];
+    env.ok(&[&["acme", "issue", "--host", "localhost"][..], &flags].concat());
+    let queries = || {
+        fs::read_to_string(env.path("ari.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let renew = || {
+        let out =
+            env.certtool(&[&["--json", "acme", "renew", "localhost.crt"][..], &flags].concat());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        json(&out)
+    };
+    // Years left, and the CA's window is two months away: not due, asked once.
+    assert_eq!(renew()["renewed"], false);
+    assert_eq!(queries(), 1);
+    // Asked again only after the CA's Retry-After (an hour): a second run is a local check,
+    // even once the CA's window has opened.
+    fs::write(env.path("window-open"), "").unwrap();
+    assert_eq!(renew()["renewed"], false);
+    assert_eq!(queries(), 1);
+    // Once the kept answer is stale, the CA is asked, its window has begun: renewed.
+    let kept = fs::read_dir(env.path("acct"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("ari");
+    fs::remove_dir_all(kept).unwrap();
+    let report = renew();
+    assert!(
+        report["renewed"]
+            .as_str()
+            .unwrap()
+            .contains("ACME Renewal Information"),
+        "{report:#}"
+    );
+    assert_eq!(queries(), 2);
+    assert!(openssl_verifies(&p.root, &env.path("localhost.crt")));
+    let _ = ari.kill();
+    let _ = ari.wait();
+}
