@@ -387,6 +387,28 @@ fn acme_failures_are_one_line_with_a_hint_and_exit_1() {
     assert!(!env.path("localhost.crt").exists() && !env.path("localhost.key").exists());
     drop(p);
 
+    // A name the CA will not take: its problem type, and its words, on one line.
+    let p = pebble(&env, &[]);
+    let port = p.http_port.to_string();
+    let out = env.certtool(
+        &[
+            &["--json", "acme", "issue", "--host", "bad_name.test"][..],
+            &client(&p, &port, "acct4"),
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        json(&out)["failure"]["problem"],
+        "urn:ietf:params:acme:error:malformed"
+    );
+    assert!(
+        stderr(&out).contains("illegal character"),
+        "{}",
+        stderr(&out)
+    );
+    drop(p);
+
     // Every nonce rejected: instant-acme retries, then certtool names the cause.
     let p = pebble(&env, &[("PEBBLE_WFE_NONCEREJECT", "100")]);
     let port = p.http_port.to_string();
