@@ -109,9 +109,156 @@ pub enum Command {
     Provision(ProvisionCommand),
     /// Ask, on a terminal, what to provision; then run (and print) that provision command
     Init(InitArgs),
+    /// Check a server's security posture against its operator guide (read only)
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
+
+/// The `audit` subcommands (described on `Command::Audit`).
+#[derive(Debug, Subcommand)]
+#[command(defer = true)]
+pub enum AuditCommand {
+    /// InfluxDB 1.x: HTTPS, authentication and its secret, the RPC port, debug endpoints
+    Influxdb(AuditInfluxdbArgs),
+    /// Prometheus: its web config (TLS, basic auth) and its scrape jobs
+    Prometheus(AuditWebArgs),
+    /// node exporter: its web config (TLS, basic auth)
+    NodeExporter(AuditWebArgs),
+    /// Telegraf: its InfluxDB outputs (https, verification, the CA, passwords)
+    Telegraf(AuditTelegrafArgs),
+}
+
+/// What every server audit takes.
+#[derive(Debug, Args)]
+pub struct AuditCommonArgs {
+    /// Also check the running server at this URL: what it serves, and whether a request
+    /// without credentials is refused
+    #[arg(long, value_name = "https://HOST:PORT")]
+    pub url: Option<String>,
+
+    /// A name clients use, which the certificate must cover; repeatable (the --url's host too)
+    #[arg(long = "host", value_name = "NAME|IP")]
+    pub hosts: Vec<String>,
+
+    /// The CA clients trust, for --url [default: the system's roots]
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// The account the service runs as, which should own its key [default: influxdb, prometheus]
+    #[arg(long, value_name = "USER")]
+    pub service_user: Option<String>,
+
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub strict: bool,
+
+    /// How long --url may take
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse)]
+    pub timeout: std::time::Duration,
+}
+
+/// InfluxDB 1.x: HTTPS, authentication and its secret, the RPC port, debug endpoints.
+///
+/// Checks influxdb.conf (with --env-file, the variables influxd reads instead, as
+/// INFLUXDB_HTTP_AUTH_ENABLED) against "Managing InfluxDB security": HTTPS on, with a
+/// certificate and key that exist, match, are in date, cover the hosts, and a key only the
+/// service reads; auth-enabled; a shared-secret that is set (a blank one lets anyone forge
+/// tokens on InfluxDB before 1.7.6, CVE-2019-20933), at least 32 bytes, and not in a file
+/// every user reads; the backup/restore RPC port on loopback; pprof endpoints not open while
+/// auth is off; the data directories closed to other users (there is no encryption at rest).
+/// One line per finding, with the command that fixes it. Reads only.
+#[derive(Debug, Args)]
+#[command(after_long_help = AUDIT_HELP)]
+pub struct AuditInfluxdbArgs {
+    /// influxd's config file
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/influxdb/influxdb.conf"
+    )]
+    pub config: PathBuf,
+
+    /// The environment file influxd's unit reads (Debian: /etc/default/influxdb)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: AuditCommonArgs,
+}
+
+/// Prometheus or node exporter: its web config (TLS, basic auth), and Prometheus's scrape jobs.
+///
+/// The web config (--web.config.file) must have tls_server_config (an empty one passes
+/// promtool, yet serves plain HTTP) with a certificate and key that exist, match, are in date
+/// and cover the hosts, min_version TLS12 or later, and basic_auth_users with bcrypt hashes of
+/// cost 10 or more; client_auth_type is noted. For Prometheus, --config prometheus.yml: jobs
+/// with insecure_skip_verify (FAIL, unless --allow-insecure), and jobs over http to targets
+/// that serve https (warn). Reads only.
+#[derive(Debug, Args)]
+#[command(after_long_help = AUDIT_HELP)]
+pub struct AuditWebArgs {
+    /// The web config the server reads
+    #[arg(long, value_name = "FILE")]
+    pub web_config: PathBuf,
+
+    /// prometheus.yml, for its scrape jobs (Prometheus only)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// insecure_skip_verify in a scrape job is a warning, not a failure
+    #[arg(long)]
+    pub allow_insecure: bool,
+
+    #[command(flatten)]
+    pub common: AuditCommonArgs,
+}
+
+/// Telegraf: its InfluxDB outputs (https, verification, the CA, passwords).
+///
+/// Each [[outputs.influxdb]]: URLs on plain http (warn; said when the same server serves
+/// https), insecure_skip_verify = true (FAIL), a tls_ca that exists and, with --url, is the CA
+/// the server's chain leads to, and a password written in the file rather than taken from the
+/// environment (${INFLUX_PASSWORD}) (warn). Reads only.
+#[derive(Debug, Args)]
+#[command(after_long_help = AUDIT_HELP)]
+pub struct AuditTelegrafArgs {
+    /// telegraf.conf (or a file in telegraf.d)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/telegraf/telegraf.conf"
+    )]
+    pub config: PathBuf,
+
+    /// The InfluxDB the outputs write to, to check tls_ca against what it serves
+    #[arg(long, value_name = "https://HOST:PORT")]
+    pub url: Option<String>,
+
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub strict: bool,
+
+    /// How long --url may take
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse)]
+    pub timeout: std::time::Duration,
+}
+
+const AUDIT_HELP: &str = "\
+Examples:
+  sudo certtool audit influxdb --config /etc/influxdb/influxdb.conf \\
+      --env-file /etc/default/influxdb
+  sudo certtool audit influxdb --url https://influx.example.com:8086 \\
+      --ca /etc/ssl/metrics-ca/ca.crt
+  sudo certtool audit prometheus --web-config /etc/prometheus/web-config.yml \\
+      --config /etc/prometheus/prometheus.yml --url https://localhost:9090 --ca ca.crt
+  certtool audit telegraf --config /etc/telegraf/telegraf.conf --json
+
+Exit status:
+  0  no finding failed (with --strict: none warned either)
+  1  a finding failed (or warned, with --strict)
+  2  usage error or bad input (a missing or unparseable config)";
 
 /// Ask, on a terminal, what to provision; then run (and print) that provision command.
 ///

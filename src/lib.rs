@@ -36,6 +36,8 @@
 //!   `verify::probe` (admin user, verify)
 //! - `provision prometheus`, `node-exporter` → `commands::provision::web` → the same steps
 //!   (`provision::pair`), `config::{prometheus, scrape_yml}`, bcrypt, `verify::probe`
+//! - `audit influxdb`, `prometheus`, `node-exporter`, `telegraf` → `commands::audit` →
+//!   `inputs`, `files::ExistingFile`, `secret::env_file_values`, `verify::probe` (`--url`)
 //! - `init` → `commands::init` (dialoguer questions) → runs `certtool provision ...`
 //! - `renew --install-timer`, `--cron` → `commands::timer`
 //! - `completions` → `commands::completions` → `cli`

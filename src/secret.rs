@@ -142,6 +142,21 @@ fn from_secret_file(bytes: Secret, path: &Path) -> Result<Secret> {
     .into())
 }
 
+/// The variables an environment file sets (as systemd's EnvironmentFile= reads them), the last
+/// assignment of a name winning; `None` if `text` is not an environment file.
+#[must_use]
+pub fn env_file_values(text: &str) -> Option<Vec<(String, Zeroizing<String>)>> {
+    let assignments = env_assignments(text)?;
+    let mut values: Vec<(String, Zeroizing<String>)> = Vec::new();
+    for (name, value) in assignments {
+        let value = unquote_env_value(value);
+        let value = Zeroizing::new(String::from_utf8_lossy(&value).into_owned());
+        values.retain(|(n, _)| n != name);
+        values.push((name.to_owned(), value));
+    }
+    Some(values)
+}
+
 /// The `NAME=value` lines of an environment file, if `text` is one: every line that is not
 /// blank or a `#` comment assigns an upper-case variable (optionally after `export `). A secret
 /// on its own never looks like that (generated ones are base64url or hex, without `=`).

@@ -4,6 +4,7 @@
 //! Helpers here are shared by several commands; a command must not import another command's module.
 
 pub mod acme;
+pub mod audit;
 pub mod ca;
 pub mod check;
 pub mod completions;
@@ -41,6 +42,7 @@ pub fn run(cli: &Cli, out: &mut Output) -> Result<ExitStatus> {
         Command::Csr(args) => csr::run(args, out),
         Command::Import(args) => import::run(args, out),
         Command::Acme(cmd) => acme::run(cmd, out),
+        Command::Audit(cmd) => audit::run(cmd, out),
         Command::Check(args) => check::run(args, out),
         Command::Renew(args) => renew::run(args, out),
         Command::Config(cmd) => config::run(cmd, out),

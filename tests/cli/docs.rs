@@ -232,8 +232,8 @@ fn every_help_screen_describes_every_command() {
             }
         }
     }
-    // certtool, ca, acme, config, secret, jwt and provision, each with -h and --help.
-    assert_eq!(lists, 14);
+    // certtool, ca, acme, config, secret, jwt, provision and audit, each with -h and --help.
+    assert_eq!(lists, 16);
 
     // The line a list shows (on the enum variant, eager) is the command's own first line (on
     // its Args struct, applied when the deferred command is built): the two cannot drift apart.

@@ -14,6 +14,7 @@
 
 mod acme;
 mod ansible;
+mod audit;
 mod ca;
 mod check;
 mod config;
