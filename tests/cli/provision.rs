@@ -196,10 +196,57 @@ fn dry_run_shows_every_file_and_writes_nothing(env: &TestEnv, etc: &Path) {
             "owner": "nobody:nogroup", "action": "created"}),
         "{report:#}"
     );
+    // The audit now (https and auth off fail), and as the run would leave it (all ok).
+    let severity = |list: &str, name: &str| {
+        report["audit"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .map_or_else(|| panic!("{name}: {report:#}"), |f| f["severity"].clone())
+    };
+    assert_eq!(severity("before", "influxdb.https"), "fail");
+    assert_eq!(severity("before", "influxdb.auth"), "fail");
+    for finding in report["audit"]["after"].as_array().unwrap() {
+        assert_eq!(finding["severity"], "ok", "{finding:#}");
+    }
+    assert!(text.contains("FAIL -> ok    influxdb.https"), "{text}");
     assert!(
         !env.path("ssl").exists() && !etc.join("influxdb.env").exists(),
         "a dry run wrote"
     );
+}
+
+#[test]
+fn a_prometheus_dry_run_shows_the_audit_before_and_after() {
+    let env = TestEnv::new();
+    env.write("web.yml", "");
+    let out = env.ok(&[
+        "--json",
+        "provision",
+        "prometheus",
+        "--host",
+        "localhost",
+        "--out-dir",
+        "ssl",
+        "--web-config",
+        "web.yml",
+        "--dry-run",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let before = report["audit"]["before"].to_string();
+    assert!(
+        before.contains(r#""name":"web.tls","ok":false"#),
+        "{report:#}"
+    );
+    let after = &report["audit"]["after"];
+    assert!(
+        after
+            .to_string()
+            .contains(r#""name":"web.tls-files","ok":true"#),
+        "{report:#}"
+    );
+    assert_eq!(fs::read_to_string(env.path("web.yml")).unwrap(), "");
 }
 
 #[test]

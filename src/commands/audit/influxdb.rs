@@ -10,7 +10,7 @@ use anyhow::Result;
 use time::OffsetDateTime;
 use toml_edit::DocumentMut;
 
-use super::{Finding, Prefix, pair_findings, url_host};
+use super::{Finding, Planned, Prefix, pair_findings, url_host};
 use crate::cli::AuditInfluxdbArgs;
 use crate::error::Error;
 use crate::files;
@@ -22,6 +22,9 @@ const PAIR: Prefix = Prefix {
     key_mode: "influxdb.key-mode",
 };
 
+/// The variables of an environment file, as `secret::env_file_values` reads them.
+type EnvValues = Vec<(String, zeroize::Zeroizing<String>)>;
+
 /// What influxd will run with: the config file, overridden by the environment file.
 struct Settings {
     doc: DocumentMut,
@@ -29,6 +32,22 @@ struct Settings {
 }
 
 impl Settings {
+    /// influxd's settings from the config's text and the environment file's values.
+    fn of(
+        text: &str,
+        config: &Path,
+        env: Vec<(String, zeroize::Zeroizing<String>)>,
+    ) -> Result<Settings> {
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+            Error::invalid(
+                format!("cannot parse '{}': {}", config.display(), e.message()),
+                "give influxd's config file (TOML), e.g. /etc/influxdb/influxdb.conf",
+            )
+        })?;
+        crate::config::influxdb::Kind::require_v1(&doc, config)?;
+        Ok(Settings { doc, env })
+    }
+
     /// The value of `key` in `[section]` (top level for `""`), or the variable influxd reads
     /// instead (`INFLUXDB_HTTP_AUTH_ENABLED` for `[http] auth-enabled`).
     fn get(&self, section: &str, key: &str) -> Option<String> {
@@ -71,56 +90,23 @@ impl Settings {
 }
 
 pub(super) fn audit(args: &AuditInfluxdbArgs) -> Result<Vec<Finding>> {
-    let now = OffsetDateTime::now_utc();
     let text = String::from_utf8(files::read_input(&args.config)?.to_vec())
         .map_err(|_| anyhow::anyhow!("'{}' is not UTF-8 text", args.config.display()))?;
-    let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        Error::invalid(
-            format!("cannot parse '{}': {}", args.config.display(), e.message()),
-            "give influxd's config file (TOML), e.g. /etc/influxdb/influxdb.conf",
-        )
-    })?;
-    crate::config::influxdb::Kind::require_v1(&doc, &args.config)?;
-    let env =
-        match &args.env_file {
-            Some(path) => {
-                let bytes = files::read_input(path)?;
-                crate::secret::env_file_values(&String::from_utf8_lossy(&bytes)).ok_or_else(|| {
-                Error::invalid(
-                    format!("'{}' is not an environment file (NAME=value lines)", path.display()),
-                    "give the file systemd's EnvironmentFile= names, e.g. /etc/default/influxdb",
-                )
-            })?
-            }
-            None => Vec::new(),
-        };
-    let s = Settings { doc, env };
-    let config = args.config.display().to_string();
+    let env = match &args.env_file {
+        Some(path) => read_env_file(path)?,
+        None => Vec::new(),
+    };
+    let s = Settings::of(&text, &args.config, env)?;
     let mut hosts: Vec<String> = args.common.hosts.clone();
     hosts.extend(args.common.url.as_deref().and_then(url_host));
-    let mut findings = Vec::new();
-    findings.extend(https(
-        &s,
-        &config,
-        &hosts,
-        args.common.service_user.as_deref(),
-        now,
-    ));
-    let auth = s.flag("http", "auth-enabled", false);
-    findings.push(if auth {
-        Finding::pass("influxdb.auth", "auth-enabled = true")
-    } else {
-        Finding::fail("influxdb.auth", "auth-enabled is false")
-            .why("anyone who reaches the API reads and writes every database (guide: enable authentication)")
-            .fix(format!("certtool config influxdb --cert CERT --key KEY --auth --in-place {config}"))
-    });
-    if auth {
-        findings.extend(shared_secret(&s, &args.config, args.env_file.as_deref())?);
-    }
-    findings.push(rpc(&s, &config));
-    findings.extend(debug_endpoints(&s, auth, &config));
-    findings.push(api_bind(&s, auth));
-    findings.extend(data_at_rest(&s));
+    let ctx = Context {
+        config: &args.config,
+        env_file: args.env_file.as_deref(),
+        hosts: &hosts,
+        service_user: args.common.service_user.as_deref(),
+        planned: None,
+    };
+    let mut findings = findings(&s, &ctx)?;
     if let Some(url) = &args.common.url {
         findings.extend(super::web::live(
             url,
@@ -133,13 +119,103 @@ pub(super) fn audit(args: &AuditInfluxdbArgs) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
-fn https(
-    s: &Settings,
-    config: &str,
+/// What `provision influxdb --dry-run` expects the audit to say once it has run: the edited
+/// config (`new_config`), the environment file's new values, and the files it would write.
+pub(crate) fn expected(
+    config: &Path,
+    new_config: &str,
+    env_file: Option<(&Path, EnvValues)>,
     hosts: &[String],
     service_user: Option<&str>,
-    now: OffsetDateTime,
-) -> Vec<Finding> {
+    planned: &Planned<'_>,
+) -> Result<Vec<Finding>> {
+    let (env_path, env) = env_file.map_or((None, Vec::new()), |(p, v)| (Some(p), v));
+    let s = Settings::of(new_config, config, env)?;
+    findings(
+        &s,
+        &Context {
+            config,
+            env_file: env_path,
+            hosts,
+            service_user,
+            planned: Some(planned),
+        },
+    )
+}
+
+/// The audit of influxd's files as they are now, for `provision influxdb --dry-run`.
+pub(crate) fn current(
+    config: &Path,
+    env_file: Option<&Path>,
+    hosts: &[String],
+    service_user: Option<&str>,
+) -> Result<Vec<Finding>> {
+    let text = String::from_utf8_lossy(&files::read_input(config)?).into_owned();
+    let env = match env_file.filter(|p| p.exists()) {
+        Some(path) => read_env_file(path)?,
+        None => Vec::new(),
+    };
+    let s = Settings::of(&text, config, env)?;
+    findings(
+        &s,
+        &Context {
+            config,
+            env_file: env_file.filter(|p| p.exists()),
+            hosts,
+            service_user,
+            planned: None,
+        },
+    )
+}
+
+fn read_env_file(path: &Path) -> Result<EnvValues> {
+    let bytes = files::read_input(path)?;
+    Ok(
+        crate::secret::env_file_values(&String::from_utf8_lossy(&bytes)).ok_or_else(|| {
+            Error::invalid(
+                format!(
+                    "'{}' is not an environment file (NAME=value lines)",
+                    path.display()
+                ),
+                "give the file systemd's EnvironmentFile= names, e.g. /etc/default/influxdb",
+            )
+        })?,
+    )
+}
+
+/// Where the findings look: the paths, the names to cover, and the files a dry run would write.
+struct Context<'a> {
+    config: &'a Path,
+    env_file: Option<&'a Path>,
+    hosts: &'a [String],
+    service_user: Option<&'a str>,
+    planned: Option<&'a Planned<'a>>,
+}
+
+fn findings(s: &Settings, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    let now = OffsetDateTime::now_utc();
+    let config = ctx.config.display().to_string();
+    let mut findings = Vec::new();
+    findings.extend(https(s, &config, ctx, now));
+    let auth = s.flag("http", "auth-enabled", false);
+    findings.push(if auth {
+        Finding::pass("influxdb.auth", "auth-enabled = true")
+    } else {
+        Finding::fail("influxdb.auth", "auth-enabled is false")
+            .why("anyone who reaches the API reads and writes every database (guide: enable authentication)")
+            .fix(format!("certtool config influxdb --cert CERT --key KEY --auth --in-place {config}"))
+    });
+    if auth {
+        findings.extend(shared_secret(s, ctx)?);
+    }
+    findings.push(rpc(s, &config));
+    findings.extend(debug_endpoints(s, auth, &config));
+    findings.push(api_bind(s, auth));
+    findings.extend(data_at_rest(s));
+    Ok(findings)
+}
+
+fn https(s: &Settings, config: &str, ctx: &Context<'_>, now: OffsetDateTime) -> Vec<Finding> {
     if !s.flag("http", "https-enabled", false) {
         return vec![
             Finding::fail("influxdb.https", "https-enabled is false")
@@ -163,14 +239,16 @@ fn https(
         PAIR,
         &cert,
         &key,
-        hosts,
-        service_user.or(Some("influxdb")),
+        ctx.hosts,
+        ctx.service_user.or(Some("influxdb")),
         now,
+        ctx.planned,
     ));
     findings
 }
 
-fn shared_secret(s: &Settings, config: &Path, env_file: Option<&Path>) -> Result<Vec<Finding>> {
+fn shared_secret(s: &Settings, ctx: &Context<'_>) -> Result<Vec<Finding>> {
+    let (config, env_file) = (ctx.config, ctx.env_file);
     let mut findings = Vec::new();
     let in_env = s.set_by_env("http", "shared-secret");
     let secret = s.get("http", "shared-secret").unwrap_or_default();
@@ -210,10 +288,10 @@ fn shared_secret(s: &Settings, config: &Path, env_file: Option<&Path>) -> Result
     });
     if in_env {
         if let Some(path) = env_file {
-            findings.push(private_file("influxdb.secret-file", path));
+            findings.push(private_file("influxdb.secret-file", path, ctx.planned));
         }
     } else {
-        let mode = files::ExistingFile::open_no_follow(config)?.mode() & 0o7777;
+        let mode = super::mode_and_owner(config, ctx.planned)?.0;
         findings.push(if mode & 0o004 != 0 {
             Finding::fail(
                 "influxdb.secret-in-config",
@@ -238,24 +316,24 @@ fn shared_secret(s: &Settings, config: &Path, env_file: Option<&Path>) -> Result
 }
 
 /// A file holding a secret: 0600 (or 0640), not readable by others.
-fn private_file(name: &'static str, path: &Path) -> Finding {
-    match files::ExistingFile::open_no_follow(path) {
-        Ok(file) if file.mode() & 0o007 != 0 => Finding::fail(
+fn private_file(name: &'static str, path: &Path, planned: Option<&Planned<'_>>) -> Finding {
+    match super::mode_and_owner(path, planned) {
+        Ok((mode, _)) if mode & 0o007 != 0 => Finding::fail(
             name,
             format!(
                 "{} is mode {}",
                 path.display(),
-                crate::text::mode_string(file.mode())
+                crate::text::mode_string(mode)
             ),
         )
         .why("every user on the host can read the secret")
         .fix(format!("certtool perms --fix {}", path.display())),
-        Ok(file) => Finding::pass(
+        Ok((mode, _)) => Finding::pass(
             name,
             format!(
                 "{} is mode {}",
                 path.display(),
-                crate::text::mode_string(file.mode() & 0o7777)
+                crate::text::mode_string(mode)
             ),
         ),
         Err(e) => Finding::fail(name, crate::text::sanitize(&format!("{e:#}"))),

@@ -5,9 +5,9 @@
 //! Each check is one [`Finding`]: `ok`, `warn` or `FAIL`, a stable id, what was found, why it
 //! matters, and the certtool command that fixes it. Reading only: audit never changes a file.
 
-mod influxdb;
+pub(crate) mod influxdb;
 mod telegraf;
-mod web;
+pub(crate) mod web;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -171,7 +171,11 @@ fn pair_findings(
     hosts: &[String],
     service_user: Option<&str>,
     now: OffsetDateTime,
+    planned: Option<&Planned<'_>>,
 ) -> Vec<Finding> {
+    if let Some(planned) = planned.filter(|p| p.writes(cert)) {
+        return planned_pair(prefix, planned, cert, key, hosts, service_user);
+    }
     let mut findings = Vec::new();
     let pair = match inputs::load_pair(cert, key, now) {
         Ok(pair) => pair,
@@ -230,8 +234,82 @@ fn pair_findings(
             .fix(format!("certtool renew {} (after adding --host {host} with certtool selfsigned or ca issue)", cert.display()))
         });
     }
-    findings.push(key_mode_finding(prefix.key_mode, key, service_user));
+    findings.push(key_mode_finding(prefix.key_mode, key, service_user, None));
     findings
+}
+
+/// The pair a dry run would write: new, for its hosts, with the modes it would get.
+fn planned_pair(
+    prefix: Prefix,
+    planned: &Planned<'_>,
+    cert: &Path,
+    key: &Path,
+    hosts: &[String],
+    service_user: Option<&str>,
+) -> Vec<Finding> {
+    let mut findings = vec![
+        Finding::pass(
+            prefix.pair,
+            format!(
+                "{} and {} would be made together",
+                cert.display(),
+                key.display()
+            ),
+        ),
+        Finding::pass(prefix.expiry, format!("valid for {} days", planned.days)),
+    ];
+    for host in hosts {
+        findings.push(
+            if planned.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+                Finding::pass(prefix.names, format!("covers {host}"))
+            } else {
+                Finding::fail(prefix.names, format!("would not cover {host}"))
+                    .why("clients that check names refuse it")
+                    .fix(format!("add --host {host}"))
+            },
+        );
+    }
+    findings.push(key_mode_finding(
+        prefix.key_mode,
+        key,
+        service_user,
+        Some(planned),
+    ));
+    findings
+}
+
+/// What a dry run would write (from the writer's preview), and the new certificate's terms.
+pub(crate) struct Planned<'a> {
+    pub files: &'a [crate::files::Written],
+    pub hosts: Vec<String>,
+    pub days: u32,
+}
+
+impl Planned<'_> {
+    /// The file the dry run would write at `path` (named relative or absolute).
+    fn file(&self, path: &Path) -> Option<&crate::files::Written> {
+        let wanted = std::path::absolute(path).ok()?;
+        self.files
+            .iter()
+            .find(|f| std::path::absolute(&f.path).is_ok_and(|p| p == wanted))
+    }
+
+    fn writes(&self, path: &Path) -> bool {
+        self.file(path).is_some()
+    }
+}
+
+/// The mode and owner `path` has now, or would have after a dry run's writes.
+fn mode_and_owner(path: &Path, planned: Option<&Planned<'_>>) -> Result<(u32, String)> {
+    use std::os::unix::fs::MetadataExt as _;
+    if let Some(f) = planned.and_then(|p| p.file(path)) {
+        return Ok((f.mode & 0o7777, crate::files::user_name(f.owner.0)));
+    }
+    let file = crate::files::ExistingFile::open_no_follow(path)?;
+    Ok((
+        file.mode() & 0o7777,
+        crate::files::user_name(file.meta.uid()),
+    ))
 }
 
 /// The ids a pair's checks carry, per server.
@@ -244,16 +322,18 @@ struct Prefix {
 }
 
 /// A private key readable by the owner (and at most its group), owned by the service user.
-fn key_mode_finding(name: &'static str, key: &Path, service_user: Option<&str>) -> Finding {
-    use std::os::unix::fs::MetadataExt as _;
-    let Ok(file) = crate::files::ExistingFile::open_no_follow(key) else {
+fn key_mode_finding(
+    name: &'static str,
+    key: &Path,
+    service_user: Option<&str>,
+    planned: Option<&Planned<'_>>,
+) -> Finding {
+    let Ok((mode, owner)) = mode_and_owner(key, planned) else {
         return Finding::fail(
             name,
             format!("cannot open {} (a symbolic link?)", key.display()),
         );
     };
-    let mode = file.mode() & 0o7777;
-    let owner = crate::files::user_name(file.meta.uid());
     let mode_text = crate::text::mode_string(mode);
     if mode & 0o037 != 0 {
         return Finding::fail(

@@ -47,7 +47,7 @@ pub(super) fn audit(server: Server, args: &AuditWebArgs) -> Result<Vec<Finding>>
     let mut hosts = args.common.hosts.clone();
     hosts.extend(args.common.url.as_deref().and_then(url_host));
     let service_user = args.common.service_user.as_deref().or(Some("prometheus"));
-    let mut findings = web_config(&web, &args.web_config, &hosts, service_user, now);
+    let mut findings = web_config(&web, &args.web_config, &hosts, service_user, now, None);
     if let (Server::Prometheus, Some(config)) = (server, &args.config) {
         findings.extend(scrape_jobs(
             &read_yaml(config, "Prometheus config")?,
@@ -71,12 +71,42 @@ pub(super) fn audit(server: Server, args: &AuditWebArgs) -> Result<Vec<Finding>>
     Ok(findings)
 }
 
+/// The web config's findings from its text: the one on disk, or the one a dry run would write
+/// (`planned`: the files it would write, for their modes and the new pair).
+pub(crate) fn web_findings(
+    text: &str,
+    path: &Path,
+    hosts: &[String],
+    service_user: Option<&str>,
+    planned: Option<&super::Planned<'_>>,
+) -> Result<Vec<Finding>> {
+    let web = YamlLoader::load_from_str(text)
+        .map_err(|e| {
+            Error::invalid(
+                format!("cannot parse the web config '{}': {e}", path.display()),
+                "fix the YAML first (promtool check web-config says where)",
+            )
+        })?
+        .into_iter()
+        .next()
+        .unwrap_or(Yaml::Null);
+    Ok(web_config(
+        &web,
+        path,
+        hosts,
+        service_user,
+        OffsetDateTime::now_utc(),
+        planned,
+    ))
+}
+
 fn web_config(
     web: &Yaml,
     path: &Path,
     hosts: &[String],
     service_user: Option<&str>,
     now: OffsetDateTime,
+    planned: Option<&super::Planned<'_>>,
 ) -> Vec<Finding> {
     let fix = format!(
         "certtool provision prometheus --host NAME --out-dir DIR --web-config {}",
@@ -107,7 +137,15 @@ fn web_config(
         "web.tls",
         format!("TLS with {}", cert.display()),
     )];
-    findings.extend(pair_findings(PAIR, &cert, &key, hosts, service_user, now));
+    findings.extend(pair_findings(
+        PAIR,
+        &cert,
+        &key,
+        hosts,
+        service_user,
+        now,
+        planned,
+    ));
     let min = tls["min_version"].as_str().unwrap_or("TLS12");
     findings.push(match min {
         "TLS12" | "TLS13" => Finding::pass("web.min-version", format!("min_version {min}")),

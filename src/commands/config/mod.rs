@@ -64,6 +64,9 @@ pub(crate) struct Edited {
     /// that would be; for `provision`'s list of files.
     #[serde(skip)]
     pub files: Vec<files::Written>,
+    /// With `dry_run`, the text the file would have (for `provision`'s expected audit).
+    #[serde(skip)]
+    pub new_text: Option<zeroize::Zeroizing<String>>,
 }
 
 /// Edit the TOML file at `path` with `edit`, keeping everything else byte for byte.
@@ -150,10 +153,12 @@ pub(crate) fn plan_text_edit(
         diff: None,
         dry_run: edit.dry_run,
         files: Vec::new(),
+        new_text: None,
     };
     if edit.dry_run {
         let name = path.display().to_string();
         edited.diff = Some(edit::unified_diff(&name, text, &new_text, redact));
+        edited.new_text = Some(new_text.clone());
     }
     if !changed {
         return Ok((edited, None));

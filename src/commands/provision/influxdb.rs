@@ -39,7 +39,8 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
     }) {
         server_reads_changed |= changed;
     }
-    if let Some(changed) = run.step("config", |run| config(args, &plan, out, run)) {
+    let mut expected = Expected::default();
+    if let Some(changed) = run.step("config", |run| config(args, &plan, out, run, &mut expected)) {
         server_reads_changed |= changed;
     }
     if let Some(conf) = &args.telegraf_conf {
@@ -74,7 +75,67 @@ pub fn run(args: &ProvisionInfluxdbArgs, out: &mut Output) -> Result<ExitStatus>
             verify(args, &plan, target.as_ref(), out, now, run.dry_run)
         });
     }
+    if run.dry_run && !run.stopped() {
+        run.audit = Some(dry_run_audit(args, &plan, &expected, &run.files)?);
+    }
     run.finish(out)
+}
+
+/// What a dry run's config step would leave, for the expected audit.
+#[derive(Default)]
+struct Expected {
+    config: Option<Zeroizing<String>>,
+    secret: Option<Zeroizing<String>>,
+}
+
+/// `certtool audit influxdb` of the server now, and as this run would leave it.
+fn dry_run_audit(
+    args: &ProvisionInfluxdbArgs,
+    plan: &Plan,
+    expected: &Expected,
+    planned_files: &[files::Written],
+) -> Result<super::AuditView> {
+    use crate::commands::audit::{Planned, influxdb};
+    let hosts: Vec<String> = plan
+        .pair
+        .hosts
+        .iter()
+        .filter(|h| !h.is_wildcard())
+        .map(ToString::to_string)
+        .collect();
+    let user = plan
+        .pair
+        .owner
+        .and_then(|o| o.uid)
+        .map(|u| files::user_name(u.as_raw()));
+    let env_now = plan.env_path.exists().then_some(plan.env_path.as_path());
+    let before = influxdb::current(&args.config, env_now, &hosts, user.as_deref())?;
+    let config = match &expected.config {
+        Some(text) => text.clone(),
+        None => {
+            Zeroizing::new(String::from_utf8_lossy(&files::read_input(&args.config)?).into_owned())
+        }
+    };
+    let env = expected.secret.as_ref().map(|secret| {
+        (
+            plan.env_path.as_path(),
+            vec![(INFLUXDB_SECRET_ENV.to_owned(), secret.clone())],
+        )
+    });
+    let planned = Planned {
+        files: planned_files,
+        hosts: hosts.clone(),
+        days: plan.pair.spec_days,
+    };
+    let after = influxdb::expected(
+        &args.config,
+        &config,
+        env,
+        &hosts,
+        user.as_deref(),
+        &planned,
+    )?;
+    Ok(super::AuditView { before, after })
 }
 
 /// Everything decided before anything is done.
@@ -130,6 +191,7 @@ fn config(
     plan: &Plan,
     out: &mut Output,
     run: &mut Run,
+    expected: &mut Expected,
 ) -> Result<(Done, bool)> {
     let cert = absolute(&plan.pair.paths.cert)?;
     let key = absolute(&plan.pair.paths.key)?;
@@ -154,6 +216,8 @@ fn config(
     )?;
     run.files.extend(edited.files);
     run.add_diff(edited.diff);
+    expected.config = edited.new_text;
+    expected.secret = secret.as_ref().map(|(s, _)| s.clone());
     let env_changed = env
         .as_ref()
         .is_some_and(|e| matches!(e.status, EnvStatus::Written | EnvStatus::WouldWrite));

@@ -104,6 +104,9 @@ pub struct Run {
     /// The server's certificate after the run, described as `inspect` describes certificates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<crate::pki::parse::CertInfo>,
+    /// With a dry run: `certtool audit` of the server now, and as the run would leave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditView>,
     #[serde(skip)]
     stop: Option<Stop>,
 }
@@ -129,7 +132,7 @@ impl Run {
     }
 
     /// Whether an earlier step failed (later steps are then not run).
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.stop.is_some()
     }
 
@@ -192,6 +195,48 @@ impl Run {
     }
 }
 
+/// The audit before and (expected) after a dry run's changes.
+#[derive(Debug, Serialize)]
+pub struct AuditView {
+    pub before: Vec<crate::commands::audit::Finding>,
+    pub after: Vec<crate::commands::audit::Finding>,
+}
+
+impl AuditView {
+    /// One line per finding after the run, with what it is now: `FAIL -> ok  influxdb.https`.
+    fn text(&self) -> String {
+        use crate::commands::audit::Severity;
+        use std::fmt::Write as _;
+        let word = |s: Severity| match s {
+            Severity::Ok => "ok",
+            Severity::Warn => "warn",
+            Severity::Fail => "FAIL",
+        };
+        let mut used = vec![false; self.before.len()];
+        let mut text = String::from("audit now -> after this run:\n");
+        for after in &self.after {
+            let before = self
+                .before
+                .iter()
+                .enumerate()
+                .find(|(i, b)| !used[*i] && b.name == after.name);
+            let change = match before {
+                Some((i, b)) => {
+                    used[i] = true;
+                    if b.severity == after.severity {
+                        word(after.severity).to_owned()
+                    } else {
+                        format!("{} -> {}", word(b.severity), word(after.severity))
+                    }
+                }
+                None => format!("new: {}", word(after.severity)),
+            };
+            let _ = writeln!(text, "  {change:<13} {:<24} {}", after.name, after.detail);
+        }
+        text
+    }
+}
+
 /// A step that ran and found something wrong (exit 1, not 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -219,6 +264,9 @@ impl Report for Run {
                 step.name,
                 step.detail
             );
+        }
+        if let Some(audit) = &self.audit {
+            text.push_str(&audit.text());
         }
         if self.dry_run && !self.files.is_empty() {
             text.push_str("would write:\n");

@@ -79,9 +79,10 @@ pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<
         Some(None)
     };
     let password = password.flatten();
+    let mut new_web_config: Option<Zeroizing<String>> = None;
     changed |= run
         .step("web config", |run| {
-            web_config(args, &plan, password.as_ref(), run)
+            web_config(args, &plan, password.as_ref(), run, &mut new_web_config)
         })
         .unwrap_or(false);
     if let Some(env_file) = &args.env_file {
@@ -109,7 +110,50 @@ pub fn run(server: Server, args: &ProvisionWebArgs, out: &mut Output) -> Result<
             verify(server, args, &plan, password.as_ref(), now, run.dry_run)
         });
     }
+    if run.dry_run && !run.stopped() {
+        run.audit = Some(dry_run_audit(
+            args,
+            &plan,
+            new_web_config.as_ref().map(|t| t.as_str()),
+            &run.files,
+        )?);
+    }
     run.finish(out)
+}
+
+/// `certtool audit` of the web config now, and as this run would leave it.
+fn dry_run_audit(
+    args: &ProvisionWebArgs,
+    plan: &pair::Plan,
+    new_text: Option<&str>,
+    planned_files: &[crate::files::Written],
+) -> Result<super::AuditView> {
+    use crate::commands::audit::{Planned, web::web_findings};
+    let hosts: Vec<String> = plan
+        .hosts
+        .iter()
+        .filter(|h| !h.is_wildcard())
+        .map(ToString::to_string)
+        .collect();
+    let user = plan
+        .owner
+        .and_then(|o| o.uid)
+        .map(|u| files::user_name(u.as_raw()));
+    let current = std::fs::read_to_string(&args.web_config).unwrap_or_default();
+    let before = web_findings(&current, &args.web_config, &hosts, user.as_deref(), None)?;
+    let planned = Planned {
+        files: planned_files,
+        hosts: hosts.clone(),
+        days: plan.spec_days,
+    };
+    let after = web_findings(
+        new_text.unwrap_or(&current),
+        &args.web_config,
+        &hosts,
+        user.as_deref(),
+        Some(&planned),
+    )?;
+    Ok(super::AuditView { before, after })
 }
 
 fn plan(
@@ -174,6 +218,7 @@ fn web_config(
     plan: &pair::Plan,
     password: Option<&Zeroizing<Vec<u8>>>,
     run: &mut Run,
+    new_text: &mut Option<Zeroizing<String>>,
 ) -> Result<(Done, bool)> {
     let template = Template::PrometheusWebConfig.load(None)?;
     let client_ca = args.client_ca.as_deref().map(absolute).transpose()?;
@@ -201,6 +246,7 @@ fn web_config(
         );
         hashes.1 = Some(hash);
     }
+    *new_text = Some(Zeroizing::new(text.clone()));
     if std::fs::read(&args.web_config).is_ok_and(|old| old == text.as_bytes()) {
         let detail = format!("{}: already as asked", args.web_config.display());
         return Ok(((Status::Unchanged, detail), false));
