@@ -493,6 +493,44 @@ fn live_prometheus_and_node_exporter_with_and_without_basic_auth() {
         findings.contains(&("live.auth".to_owned(), "warn".to_owned())),
         "{report:#}"
     );
+    // exporter-toolkit reads the web config at every request: with users, strangers get 401.
+    web(&format!("basic_auth_users:\n  prom: \"{hash4}\"\n"));
+    let args = [
+        "node-exporter",
+        "--web-config",
+        "web.yml",
+        "--url",
+        &url,
+        "--ca",
+        "prom.crt",
+    ];
+    let (_, findings, report) = audit(&env, &args);
+    assert!(
+        findings.contains(&("live.auth".to_owned(), "ok".to_owned())),
+        "{report:#}"
+    );
+    // And Prometheus without users serves anyone: a warning.
+    web("");
+    env.write(
+        "web-config.yml",
+        fs::read_to_string(env.path("web.yml")).unwrap(),
+    );
+    let url = format!("https://localhost:{}", server.port);
+    let args = [
+        "prometheus",
+        "--web-config",
+        "web-config.yml",
+        "--url",
+        &url,
+        "--ca",
+        "prom.crt",
+    ];
+    let (_, findings, report) = audit(&env, &args);
+    assert_eq!(severity_of(&findings, "live.service"), "ok", "{report:#}");
+    assert!(
+        findings.contains(&("live.auth".to_owned(), "warn".to_owned())),
+        "{report:#}"
+    );
 }
 
 #[test]
