@@ -445,18 +445,16 @@ fn live_prometheus_and_node_exporter_with_and_without_basic_auth() {
     );
     let server = crate::support::start_prometheus(&env, "");
     let url = format!("https://localhost:{}", server.port);
-    let (_, findings, report) = audit(
-        &env,
-        &[
-            "prometheus",
-            "--web-config",
-            "web.yml",
-            "--url",
-            &url,
-            "--ca",
-            "prom.crt",
-        ],
-    );
+    let args = [
+        "prometheus",
+        "--web-config",
+        "web.yml",
+        "--url",
+        &url,
+        "--ca",
+        "prom.crt",
+    ];
+    let (_, findings, report) = audit(&env, &args);
     assert_eq!(severity_of(&findings, "live.tls"), "ok", "{report:#}");
     assert!(
         findings.contains(&("live.auth".to_owned(), "ok".to_owned())),
@@ -476,18 +474,16 @@ fn live_prometheus_and_node_exporter_with_and_without_basic_auth() {
         cmd
     });
     let url = format!("https://localhost:{}", node.port);
-    let (_, findings, report) = audit(
-        &env,
-        &[
-            "node-exporter",
-            "--web-config",
-            "web.yml",
-            "--url",
-            &url,
-            "--ca",
-            "prom.crt",
-        ],
-    );
+    let args = [
+        "node-exporter",
+        "--web-config",
+        "web.yml",
+        "--url",
+        &url,
+        "--ca",
+        "prom.crt",
+    ];
+    let (_, findings, report) = audit(&env, &args);
     assert_eq!(severity_of(&findings, "live.tls"), "ok", "{report:#}");
     assert!(
         findings.contains(&("live.auth".to_owned(), "warn".to_owned())),
