@@ -5,86 +5,15 @@
 
 use std::fs;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::{TestEnv, curl_ok, free_port, require_tool, start_influxd, stderr, stdout};
-
-/// A pebble on loopback: its directory URL, the port its VA fetches http-01 tokens from,
-/// the CA bundle for its own HTTPS, and its (per-start) root.
-struct Pebble {
-    child: std::process::Child,
-    directory: String,
-    http_port: u16,
-    tls_port: u16,
-    bundle: PathBuf,
-    root: PathBuf,
-}
-
-impl Drop for Pebble {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::support::{
+    Pebble, TestEnv, curl_ok, free_port, require_tool, start_influxd, stderr, stdout,
+};
 
 fn pebble(env: &TestEnv, extra_env: &[(&str, &str)]) -> Pebble {
-    env.ok(&[
-        "selfsigned",
-        "--host",
-        "127.0.0.1",
-        "--host",
-        "localhost",
-        "--name",
-        "pebble",
-        "--force",
-    ]);
-    let (port, management, http_port, tls_port) =
-        (free_port(), free_port(), free_port(), free_port());
-    let config = env.write(
-        "pebble.json",
-        format!(
-            r#"{{"pebble": {{"listenAddress": "127.0.0.1:{port}",
-               "managementListenAddress": "127.0.0.1:{management}",
-               "certificate": "{dir}/pebble.crt", "privateKey": "{dir}/pebble.key",
-               "httpPort": {http_port}, "tlsPort": {tls}, "ocspResponderURL": "",
-               "externalAccountBindingRequired": false}}}}"#,
-            dir = env.dir.path().display(),
-            tls = tls_port,
-        ),
-    );
-    let mut child = Command::new("pebble")
-        .arg("-config")
-        .arg(&config)
-        .arg("-strict=false")
-        .env("PEBBLE_VA_NOSLEEP", "1")
-        .envs(extra_env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("pebble");
-    assert!(
-        crate::support::wait_for_port(port, &mut child),
-        "pebble did not start"
-    );
-    let bundle = env.path("pebble.crt");
-    let root = env.path("pebble-root.pem");
-    let fetched = Command::new("curl")
-        .args(["--silent", "--fail", "--cacert"])
-        .arg(&bundle)
-        .arg(format!("https://127.0.0.1:{management}/roots/0"))
-        .output()
-        .unwrap();
-    assert!(fetched.status.success(), "{}", stderr(&fetched));
-    fs::write(&root, &fetched.stdout).unwrap();
-    Pebble {
-        child,
-        directory: format!("https://127.0.0.1:{port}/dir"),
-        http_port,
-        tls_port,
-        bundle,
-        root,
-    }
+    Pebble::start(env.dir.path(), extra_env, None)
 }
 
 fn have_pebble() -> bool {

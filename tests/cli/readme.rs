@@ -67,99 +67,22 @@ impl Drop for Services {
     }
 }
 
-/// pebble standing in for Let's Encrypt: its own TLS pair, and in a mount namespace of its
-/// own an /etc/hosts where influx.example.com is 127.0.0.1, so that its http-01 validation
-/// reaches the tour's certtool on loopback. Killed by PID when dropped.
-struct LetsEncrypt {
-    child: std::process::Child,
-    /// What replaces `--directory letsencrypt` in the tours.
-    flags: String,
-    /// pebble's root (made at its start), which the issued chain leads to.
-    root_ca: PathBuf,
-}
-
-impl LetsEncrypt {
-    fn start(root: &Path) -> LetsEncrypt {
-        let dir = root.join("pebble");
-        fs::create_dir_all(&dir).unwrap();
-        let made = Command::new(bin())
-            .args([
-                "selfsigned",
-                "--host",
-                "127.0.0.1",
-                "--host",
-                "localhost",
-                "--name",
-                "pebble",
-            ])
-            .arg("--out-dir")
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(made.status.success(), "{}", stderr(&made));
-        fs::write(
-            dir.join("hosts"),
-            "127.0.0.1 localhost influx.example.com\n",
-        )
-        .unwrap();
-        let (port, management, http) = (free_port(), free_port(), free_port());
-        let config = dir.join("pebble.json");
-        fs::write(
-            &config,
-            format!(
-                r#"{{"pebble": {{"listenAddress": "127.0.0.1:{port}",
-                   "managementListenAddress": "127.0.0.1:{management}",
-                   "certificate": "{d}/pebble.crt", "privateKey": "{d}/pebble.key",
-                   "httpPort": {http}, "tlsPort": {tls}, "ocspResponderURL": "",
-                   "externalAccountBindingRequired": false}}}}"#,
-                d = dir.display(),
-                tls = free_port()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg("mount --bind \"$1\" /etc/hosts && exec pebble -config \"$2\" -strict=false")
-            .arg("sh")
-            .arg(dir.join("hosts"))
-            .arg(&config)
-            .env("PEBBLE_VA_NOSLEEP", "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        assert!(
-            crate::support::wait_for_port(port, &mut child),
-            "pebble did not start"
-        );
-        let root_ca = dir.join("root.pem");
-        let fetched = Command::new("curl")
-            .args(["--silent", "--fail", "--cacert"])
-            .arg(dir.join("pebble.crt"))
-            .arg(format!("https://127.0.0.1:{management}/roots/0"))
-            .output()
-            .unwrap();
-        assert!(fetched.status.success(), "{}", stderr(&fetched));
-        fs::write(&root_ca, &fetched.stdout).unwrap();
-        let flags = format!(
-            "--directory https://127.0.0.1:{port}/dir --ca-bundle {}/pebble.crt --bind 127.0.0.1 \
-             --http-port {http} --account-dir {}/var/lib/certtool/acme",
-            dir.display(),
-            root.display()
-        );
-        LetsEncrypt {
-            child,
-            flags,
-            root_ca,
-        }
-    }
-}
-
-impl Drop for LetsEncrypt {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// pebble standing in for Let's Encrypt, with an /etc/hosts of its own where
+/// influx.example.com is 127.0.0.1, so that its http-01 validation reaches the tour's certtool
+/// on loopback; and what replaces `--directory letsencrypt` in the tours.
+fn lets_encrypt(root: &Path) -> (crate::support::Pebble, String) {
+    let dir = root.join("pebble");
+    fs::create_dir_all(&dir).unwrap();
+    let pebble =
+        crate::support::Pebble::start(&dir, &[], Some("127.0.0.1 localhost influx.example.com\n"));
+    let flags = format!(
+        "--directory {} --ca-bundle {} --bind 127.0.0.1 --http-port {} --account-dir {}/var/lib/certtool/acme",
+        pebble.directory,
+        pebble.bundle.display(),
+        pebble.http_port,
+        root.display()
+    );
+    (pebble, flags)
 }
 
 /// Debian's packaged files, as the packages install them, moved under `root` and onto the
@@ -262,7 +185,7 @@ fn readme_tours_run_in_order_as_written() {
     install_packages(&root, influx_port, prom_port, node_port);
     let _services = Services(root.clone());
     // Let's Encrypt, stood in for by pebble, which resolves influx.example.com to this host.
-    let pebble = LetsEncrypt::start(&root);
+    let (pebble, acme_flags) = lets_encrypt(&root);
     let path = format!(
         "{}:{}",
         root.join("bin").display(),
@@ -272,7 +195,7 @@ fn readme_tours_run_in_order_as_written() {
         // The only changes: / is the temporary root, the ports are free ones, and Let's
         // Encrypt is pebble on loopback (with its account directory under the root).
         let script = script
-            .replace("--directory letsencrypt", &pebble.flags)
+            .replace("--directory letsencrypt", &acme_flags)
             .replace(" /etc/", &format!(" {}/etc/", root.display()))
             .replace("=/etc/", &format!("={}/etc/", root.display()))
             .replace("|/etc/", &format!("|{}/etc/", root.display()))
@@ -316,7 +239,7 @@ fn readme_tours_run_in_order_as_written() {
     // pebble's root alone, reaches it by its public name.
     let served = Command::new("curl")
         .args(["--silent", "--show-error", "--fail", "--cacert"])
-        .arg(&pebble.root_ca)
+        .arg(&pebble.root)
         .arg("--resolve")
         .arg(format!("influx.example.com:{influx_port}:127.0.0.1"))
         .arg(format!("https://influx.example.com:{influx_port}/ping"))

@@ -509,3 +509,91 @@ pub fn prometheus_up_as(cacert: &Path, port: u16, job: &str, user: Option<&str>)
     }
     up
 }
+
+/// A real ACME server on loopback (Debian's pebble), killed by PID when dropped: its directory
+/// URL, the ports its VA validates http-01 and tls-alpn-01 on, the CA bundle for its own HTTPS,
+/// and the root it makes at each start (fetched from its management listener).
+pub struct Pebble {
+    child: Child,
+    pub directory: String,
+    pub http_port: u16,
+    pub tls_port: u16,
+    pub bundle: PathBuf,
+    pub root: PathBuf,
+}
+
+impl Pebble {
+    /// Start pebble with its TLS pair (made by certtool) and config in `dir`, `PEBBLE_*`
+    /// settings from `env`, and with `hosts`, an /etc/hosts of its own (in a mount namespace:
+    /// needs root), so that names such as influx.example.com resolve to loopback for its VA.
+    pub fn start(dir: &Path, env: &[(&str, &str)], hosts: Option<&str>) -> Pebble {
+        let made = Command::new(bin())
+            .args(["selfsigned", "--host", "127.0.0.1", "--host", "localhost"])
+            .args(["--name", "pebble", "--force", "--out-dir"])
+            .arg(dir)
+            .output()
+            .expect("certtool selfsigned");
+        assert!(made.status.success(), "{}", stderr(&made));
+        let (port, management, http_port, tls_port) =
+            (free_port(), free_port(), free_port(), free_port());
+        let config = dir.join("pebble.json");
+        fs::write(
+            &config,
+            format!(
+                r#"{{"pebble": {{"listenAddress": "127.0.0.1:{port}",
+                   "managementListenAddress": "127.0.0.1:{management}",
+                   "certificate": "{d}/pebble.crt", "privateKey": "{d}/pebble.key",
+                   "httpPort": {http_port}, "tlsPort": {tls_port}, "ocspResponderURL": "",
+                   "externalAccountBindingRequired": false}}}}"#,
+                d = dir.display()
+            ),
+        )
+        .expect("pebble config");
+        let mut cmd = if let Some(text) = hosts {
+            let hosts = dir.join("hosts");
+            fs::write(&hosts, text).expect("hosts file");
+            let mut cmd = Command::new("unshare");
+            cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
+                .arg("mount --bind \"$1\" /etc/hosts && exec pebble -config \"$2\" -strict=false")
+                .arg("sh")
+                .arg(hosts)
+                .arg(&config);
+            cmd
+        } else {
+            let mut cmd = Command::new("pebble");
+            cmd.arg("-config").arg(&config).arg("-strict=false");
+            cmd
+        };
+        let mut child = cmd
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pebble");
+        assert!(wait_for_port(port, &mut child), "pebble did not start");
+        let bundle = dir.join("pebble.crt");
+        let root = dir.join("pebble-root.pem");
+        let fetched = run(Command::new("curl")
+            .args(["--silent", "--fail", "--cacert"])
+            .arg(&bundle)
+            .arg(format!("https://127.0.0.1:{management}/roots/0")));
+        assert!(fetched.status.success(), "{}", stderr(&fetched));
+        fs::write(&root, &fetched.stdout).expect("pebble root");
+        Pebble {
+            child,
+            directory: format!("https://127.0.0.1:{port}/dir"),
+            http_port,
+            tls_port,
+            bundle,
+            root,
+        }
+    }
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -96,18 +96,7 @@ fn dry_run_audit(
     planned_files: &[files::Written],
 ) -> Result<super::AuditView> {
     use crate::commands::audit::{Planned, influxdb};
-    let hosts: Vec<String> = plan
-        .pair
-        .hosts
-        .iter()
-        .filter(|h| !h.is_wildcard())
-        .map(ToString::to_string)
-        .collect();
-    let user = plan
-        .pair
-        .owner
-        .and_then(|o| o.uid)
-        .map(|u| files::user_name(u.as_raw()));
+    let (hosts, user) = (plan.pair.names(), plan.pair.owner_user());
     let env_now = plan.env_path.exists().then_some(plan.env_path.as_path());
     let before = influxdb::current(&args.config, env_now, &hosts, user.as_deref())?;
     let config = match &expected.config {

@@ -74,6 +74,23 @@ impl Plan {
         })
     }
 
+    /// The names the certificate is for, as `audit` checks a certificate covers them
+    /// (wildcards left out: no client asks for `*.example.com` itself).
+    pub fn names(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .filter(|h| !h.is_wildcard())
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The user `--owner` names, if it names one.
+    pub fn owner_user(&self) -> Option<String> {
+        self.owner
+            .and_then(|o| o.uid)
+            .map(|u| files::user_name(u.as_raw()))
+    }
+
     /// The hosts, for people.
     pub fn host_names(&self) -> String {
         self.hosts

@@ -129,16 +129,7 @@ fn dry_run_audit(
     planned_files: &[crate::files::Written],
 ) -> Result<super::AuditView> {
     use crate::commands::audit::{Planned, web::web_findings};
-    let hosts: Vec<String> = plan
-        .hosts
-        .iter()
-        .filter(|h| !h.is_wildcard())
-        .map(ToString::to_string)
-        .collect();
-    let user = plan
-        .owner
-        .and_then(|o| o.uid)
-        .map(|u| files::user_name(u.as_raw()));
+    let (hosts, user) = (plan.names(), plan.owner_user());
     let current = std::fs::read_to_string(&args.web_config).unwrap_or_default();
     let before = web_findings(&current, &args.web_config, &hosts, user.as_deref(), None)?;
     let planned = Planned {
