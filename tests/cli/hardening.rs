@@ -250,6 +250,75 @@ fn defect_4_sigkill_at_any_write_leaves_a_matching_pair() {
 }
 
 #[test]
+fn defect_4_sigkill_during_csr_and_import_leaves_matching_files() {
+    if !require_tool("strace") || !require_tool("openssl") {
+        return;
+    }
+    // csr --force: a new key and its request, one set: the request is always for the key.
+    let csr_env = || {
+        let env = TestEnv::new();
+        env.ok(&["csr", "--host", "p.test", "--name", "p"]);
+        env
+    };
+    let request_matches = |env: &TestEnv, what: &str| {
+        let out = env.certtool(&["inspect", "p.csr", "--key", "p.key"]);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stdout(&out));
+        assert_eq!(mode(&env.path("p.key")), 0o600, "{what}");
+        assert_eq!(mode(&env.path("p.csr")), 0o644, "{what}");
+    };
+    let csr = kill_everywhere(
+        &csr_env,
+        &["csr", "--host", "p.test", "--name", "p", "--force"],
+        &["inspect", "p.csr", "--key", "p.key"],
+        &request_matches,
+    );
+    // import --force into another directory: the key's copy and the chain, one set.
+    let import_env = || {
+        let env = TestEnv::new();
+        env.ca(&[]);
+        env.ok(&["csr", "--host", "p.test", "--name", "p"]);
+        env.ok(&[
+            "ca",
+            "sign",
+            "p.csr",
+            "--ca-cert",
+            "ca.crt",
+            "--ca-key",
+            "ca.key",
+        ]);
+        fs::create_dir(env.path("out")).unwrap();
+        env.ok(&[
+            "selfsigned",
+            "--host",
+            "old.test",
+            "--name",
+            "p",
+            "--out-dir",
+            "out",
+        ]);
+        env
+    };
+    let import = kill_everywhere(
+        &import_env,
+        &[
+            "import",
+            "--cert",
+            "p.crt",
+            "--key",
+            "p.key",
+            "--out-dir",
+            "out",
+            "--force",
+        ],
+        &["check", "out/p.crt"],
+        &|env: &TestEnv, what: &str| assert_pair(env, "out/p.crt", "out/p.key", what),
+    );
+    eprintln!("kill points: csr --force {csr}, import --force {import}");
+    assert!(csr >= 4 && import >= 4, "too few kill points");
+    record("SIGKILL at every write of csr and import", csr + import);
+}
+
+#[test]
 fn defect_4_sigterm_sigint_sighup_during_a_write_roll_back() {
     if !require_tool("strace") {
         return;
@@ -523,6 +592,15 @@ fn defect_3_no_key_material_in_any_message() {
         let key = env.read("l.key");
         let cert = env.read("l.crt");
         let secret_runs = key_runs(&key);
+        // audit reads the pair influxd's config names.
+        let dir = env.dir.path().display().to_string();
+        env.write(
+            "audit.conf",
+            format!(
+                "[http]\n  https-enabled = true\n  https-certificate = \"{dir}/l.crt\"\n  \
+                 https-private-key = \"{dir}/b.pem\"\n"
+            ),
+        );
         for (case, bytes) in mutations(&key, &cert) {
             env.write("b.pem", &bytes);
             for args in [
@@ -551,6 +629,20 @@ fn defect_3_no_key_material_in_any_message() {
                     "--host",
                     "x.test",
                 ],
+                &[
+                    "csr", "--host", "x.test", "--key", "b.pem", "--name", "z", "--force",
+                ],
+                &[
+                    "import",
+                    "--cert",
+                    "l.crt",
+                    "--key",
+                    "b.pem",
+                    "--out-dir",
+                    "imp",
+                    "--force",
+                ],
+                &["audit", "influxdb", "--config", "audit.conf"],
             ] {
                 for json in [false, true] {
                     let mut all = if json { vec!["--json"] } else { vec![] };

@@ -31,6 +31,14 @@ pub const ROWS: &[Row] = &[
         test: "hardening::defect_4_sigkill_at_any_write_leaves_a_matching_pair",
     },
     Row {
+        class: "SIGKILL at every write of csr and import",
+        answer: "the next run completes or undoes the write: a request always belongs to its \
+                 key, an imported chain to its key copy; modes are exact, no temp file is left",
+        exit: "0 for the repairing run",
+        cases: 34,
+        test: "hardening::defect_4_sigkill_during_csr_and_import_leaves_matching_files",
+    },
+    Row {
         class: "SIGTERM, SIGINT, SIGHUP while writing",
         answer: "rolled back: old pair byte-identical, no temp file, one line",
         exit: "143, 130, 129",
@@ -56,7 +64,7 @@ pub const ROWS: &[Row] = &[
         answer: "one line naming the problem; no 16-character run of the key's base64 on stdout, \
                  stderr or in --json",
         exit: "2 (1 where a check says no)",
-        cases: 10_560,
+        cases: 14_520,
         test: "hardening::defect_3_no_key_material_in_any_message",
     },
     Row {
