@@ -43,11 +43,12 @@ pub fn run(args: &ImportArgs, out: &mut Output) -> Result<ExitStatus> {
     lock_targets(out, targets.iter().copied())?;
     files::check_targets(targets.iter().copied(), write.force)?;
 
-    let key = inputs::load_key(&args.key, "give the private key the request was made with")?;
+    // In the order of the command line, so that the first problem is the one named first.
     let mut certs = inputs::load_certs(&args.cert, "certificate", now)?;
     for file in &args.chain {
         certs.extend(inputs::load_certs(file, "chain file", now)?);
     }
+    let key = inputs::load_key(&args.key, "give the private key the request was made with")?;
     let roots = match &args.root {
         Some(path) => inputs::load_certs(path, "root certificate", now)?,
         None => Vec::new(),

@@ -369,6 +369,15 @@ fn prometheus_web_configs_and_scrape_jobs() {
     // promtool accepts an empty web config; it serves plain HTTP.
     env.write("web.yml", "");
     assert_eq!(finding(&[], "web.tls"), "fail");
+    // A file that is no YAML mapping is not a web config at all: bad input, exit 2.
+    env.write("not-yaml-map.yml", "garbage\n");
+    let out = env.certtool(&["audit", "prometheus", "--web-config", "not-yaml-map.yml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("holds no YAML mapping"),
+        "{}",
+        stderr(&out)
+    );
     web("");
     assert_eq!(finding(&[], "web.tls"), "ok");
     assert_eq!(finding(&[], "web.min-version"), "ok");

@@ -415,6 +415,13 @@ fn import_finds_a_root_the_system_trusts_and_refuses_what_does_not_fit() {
         fs::read(env.path("srv.key")).unwrap()
     );
 
+    // Bad input is named in the order of the command line: the missing certificate first.
+    env.write("garbage.key", "garbage\n");
+    let err = env.refused(
+        &["import", "--cert", "missing.crt", "--key", "garbage.key"],
+        "missing.crt",
+    );
+    assert!(!err.contains("garbage.key"), "{err}");
     // A store without it: the chain reaches no root.
     env.write("empty.pem", "");
     let out = env

@@ -53,6 +53,18 @@ pub enum Severity {
     Fail,
 }
 
+impl Severity {
+    /// `ok`, `warn` or `FAIL`, as listings of checks say it.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Ok => "ok",
+            Severity::Warn => "warn",
+            Severity::Fail => "FAIL",
+        }
+    }
+}
+
 /// One check and what it found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -130,12 +142,13 @@ impl Report for AuditReport {
         let mut text = String::new();
         let width = self.checks.iter().map(|f| f.name.len()).max().unwrap_or(0);
         for f in &self.checks {
-            let word = match f.severity {
-                Severity::Ok => "ok  ",
-                Severity::Warn => "warn",
-                Severity::Fail => "FAIL",
-            };
-            let _ = write!(text, "{word}  {:<width$}  {}", f.name, f.detail);
+            let _ = write!(
+                text,
+                "{:<4}  {:<width$}  {}",
+                f.severity.word(),
+                f.name,
+                f.detail
+            );
             if let Some(why) = f.why.filter(|_| f.severity != Severity::Ok) {
                 let _ = write!(text, ": {why}");
             }

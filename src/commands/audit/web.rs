@@ -31,14 +31,30 @@ const PAIR: Prefix = Prefix {
 
 fn read_yaml(path: &Path, what: &str) -> Result<Yaml> {
     let bytes = files::read_input(path)?;
-    let text = String::from_utf8_lossy(&bytes);
-    let docs = YamlLoader::load_from_str(&text).map_err(|e| {
+    parse_yaml(&String::from_utf8_lossy(&bytes), path, what)
+}
+
+/// A config's YAML: a mapping, or nothing at all (an empty file). Anything else (a bare
+/// word, a list) is not a config of Prometheus's: bad input rather than a finding.
+fn parse_yaml(text: &str, path: &Path, what: &str) -> Result<Yaml> {
+    let docs = YamlLoader::load_from_str(text).map_err(|e| {
         Error::invalid(
             format!("cannot parse the {what} '{}': {e}", path.display()),
             "fix the YAML first (promtool check web-config / check config says where)",
         )
     })?;
-    Ok(docs.into_iter().next().unwrap_or(Yaml::Null))
+    let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
+    if !matches!(doc, Yaml::Null | Yaml::Hash(_)) {
+        return Err(Error::invalid(
+            format!(
+                "'{}' is not a {what}: it holds no YAML mapping",
+                path.display()
+            ),
+            "give the file the server reads (--web.config.file, --config.file)",
+        )
+        .into());
+    }
+    Ok(doc)
 }
 
 pub(super) fn audit(server: Server, args: &AuditWebArgs) -> Result<Vec<Finding>> {
@@ -80,16 +96,7 @@ pub(crate) fn web_findings(
     service_user: Option<&str>,
     planned: Option<&super::Planned<'_>>,
 ) -> Result<Vec<Finding>> {
-    let web = YamlLoader::load_from_str(text)
-        .map_err(|e| {
-            Error::invalid(
-                format!("cannot parse the web config '{}': {e}", path.display()),
-                "fix the YAML first (promtool check web-config says where)",
-            )
-        })?
-        .into_iter()
-        .next()
-        .unwrap_or(Yaml::Null);
+    let web = parse_yaml(text, path, "web config")?;
     Ok(web_config(
         &web,
         path,

@@ -205,13 +205,7 @@ pub struct AuditView {
 impl AuditView {
     /// One line per finding after the run, with what it is now: `FAIL -> ok  influxdb.https`.
     fn text(&self) -> String {
-        use crate::commands::audit::Severity;
         use std::fmt::Write as _;
-        let word = |s: Severity| match s {
-            Severity::Ok => "ok",
-            Severity::Warn => "warn",
-            Severity::Fail => "FAIL",
-        };
         let mut used = vec![false; self.before.len()];
         let mut text = String::from("audit now -> after this run:\n");
         for after in &self.after {
@@ -224,12 +218,12 @@ impl AuditView {
                 Some((i, b)) => {
                     used[i] = true;
                     if b.severity == after.severity {
-                        word(after.severity).to_owned()
+                        after.severity.word().to_owned()
                     } else {
-                        format!("{} -> {}", word(b.severity), word(after.severity))
+                        format!("{} -> {}", b.severity.word(), after.severity.word())
                     }
                 }
-                None => format!("new: {}", word(after.severity)),
+                None => format!("new: {}", after.severity.word()),
             };
             let _ = writeln!(text, "  {change:<13} {:<24} {}", after.name, after.detail);
         }
